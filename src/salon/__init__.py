@@ -1,0 +1,5 @@
+"""Salon: self-hostable live audio rooms."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket: parse, authenticate, call one service, answer."""

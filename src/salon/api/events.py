@@ -1,0 +1,127 @@
+"""The live event stream of a space, over a WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from salon.api.deps import SESSION_COOKIE, authenticate
+from salon.api.middleware import origin_allowed
+from salon.domain.errors import DomainError
+from salon.events.bus import SlowConsumer, Subscription
+from salon.events.types import Event, ParticipantLeft, Snapshot, SpaceCancelled, SpaceEnded
+from salon.metrics import WS_CONNECTIONS
+from salon.services import presence, spaces
+from salon.services.connections import Connections
+from salon.services.context import Context
+from salon.store.models import User
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+#: Close codes (4000-4999 are the application's own).
+CLOSE_NORMAL = 1000
+CLOSE_POLICY = 1008
+CLOSE_TRY_AGAIN = 1013
+CLOSE_NOT_FOUND = 4404
+CLOSE_REMOVED = 4403
+CLOSE_UNAUTHORIZED = 4401
+
+
+@router.websocket("/api/spaces/{space_id}/events")
+async def space_events(websocket: WebSocket, space_id: str) -> None:
+    """Typed JSON events for one space: a ``snapshot`` first, then every change as it commits.
+
+    Authenticate with the session cookie, an ``Authorization: Bearer`` header, or ``?token=``.
+    A client that falls more than a queue behind is disconnected (code 1013) rather than
+    slowing anyone else down.
+    """
+    ctx: Context = websocket.app.state.ctx
+    connections: Connections = websocket.app.state.connections
+    if not origin_allowed(websocket.headers, ctx.settings.allowed_origins):
+        await websocket.close(CLOSE_POLICY, "cross-site event streams are not allowed")
+        return
+    try:
+        user = await _authenticate(websocket, ctx)
+    except DomainError as exc:
+        await websocket.close(CLOSE_UNAUTHORIZED, exc.detail)
+        return
+    await websocket.accept()
+    subscription = ctx.bus.subscribe(space_id)
+    WS_CONNECTIONS.inc()
+    try:
+        try:
+            snapshot = await _snapshot(ctx, space_id, user)
+        except DomainError as exc:
+            await websocket.close(CLOSE_NOT_FOUND, exc.detail)
+            return
+        await websocket.send_text(snapshot.model_dump_json())
+        if user is not None:
+            await connections.opened(space_id=space_id, user_id=user.id)
+        try:
+            await _pump(websocket, subscription, user)
+        finally:
+            if user is not None:
+                await connections.closed(space_id=space_id, user_id=user.id)
+    finally:
+        ctx.bus.unsubscribe(subscription)
+        WS_CONNECTIONS.dec()
+
+
+async def _authenticate(websocket: WebSocket, ctx: Context) -> User | None:
+    auth = websocket.headers.get("authorization", "")
+    bearer = auth[7:] if auth.lower().startswith("bearer ") else websocket.query_params.get("token")
+    return await authenticate(ctx, bearer=bearer, cookie=websocket.cookies.get(SESSION_COOKIE))
+
+
+async def _snapshot(ctx: Context, space_id: str, user: User | None) -> Snapshot:
+    space = await spaces.get(ctx, space_id=space_id, viewer=user)
+    people = await presence.list_participants(ctx, space_id=space_id)
+    return Snapshot(space_id=space_id, at=ctx.clock.now(), space=space, participants=people)
+
+
+async def _pump(websocket: WebSocket, subscription: Subscription, user: User | None) -> None:
+    """Send events until the client leaves, falls behind, is removed, or the space is over."""
+    reader = asyncio.create_task(_drain(websocket))
+    try:
+        while True:
+            getter = asyncio.create_task(subscription.get())
+            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if reader in done:
+                getter.cancel()
+                return
+            try:
+                event: Event = getter.result()
+            except SlowConsumer:
+                await websocket.close(CLOSE_TRY_AGAIN, "too slow: reconnect to catch up")
+                return
+            await websocket.send_text(event.model_dump_json())
+            if isinstance(event, SpaceEnded | SpaceCancelled):
+                await websocket.close(CLOSE_NORMAL, "the space is over")
+                return
+            if (
+                isinstance(event, ParticipantLeft)
+                and event.reason == "removed"
+                and user is not None
+                and event.user_id == user.id
+            ):
+                await websocket.close(CLOSE_REMOVED, "you were removed from this space")
+                return
+    except WebSocketDisconnect:
+        return
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+            await reader
+
+
+async def _drain(websocket: WebSocket) -> None:
+    """Read (and ignore) what the client sends, to notice when it goes away."""
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return

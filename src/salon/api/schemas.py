@@ -1,0 +1,88 @@
+"""Request bodies and parameters. Limits mirror domain/; domain/ still checks everything."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Query
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from salon.domain.accounts import (
+    BIO_MAX,
+    DISPLAY_NAME_MAX,
+    HANDLE_PATTERN,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+)
+from salon.domain.lifecycle import TITLE_MAX, TOPIC_MAX, TOPICS_MAX
+from salon.domain.reactions import Emoji
+
+_PG_INT_MAX = 2_147_483_647
+
+
+def _plain_text(value: str) -> str:
+    """Reject what no database should be asked to store: NULs, control codes, lone surrogates."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode") from None
+    if any((ord(c) < 32 and c not in "\n\t") or ord(c) == 127 for c in value):
+        raise ValueError("text must not contain control characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_plain_text)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterIn(Body):
+    handle: str = Field(pattern=HANDLE_PATTERN, examples=["ada_l"])
+    display_name: Text = Field(min_length=1, max_length=DISPLAY_NAME_MAX)
+    password: Text = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+
+
+class SignInIn(Body):
+    handle: str = Field(pattern=HANDLE_PATTERN)
+    password: Text = Field(min_length=1, max_length=PASSWORD_MAX)
+
+
+class ProfileUpdateIn(Body):
+    display_name: Text | None = Field(default=None, min_length=1, max_length=DISPLAY_NAME_MAX)
+    bio: Text | None = Field(default=None, max_length=BIO_MAX)
+
+
+class ApiTokenIn(Body):
+    name: Text = Field(min_length=1, max_length=50)
+
+
+class AdminUserUpdateIn(Body):
+    verified: bool | None = None
+    can_sell_tickets: bool | None = None
+    banned: bool | None = None
+    is_admin: bool | None = None
+
+
+class SpaceIn(Body):
+    title: Text = Field(min_length=1, max_length=TITLE_MAX)
+    topics: list[Annotated[Text, Field(min_length=1, max_length=TOPIC_MAX)]] = Field(
+        default_factory=list, max_length=TOPICS_MAX
+    )
+    scheduled_for: AwareDatetime | None = Field(
+        default=None, description="Leave out to start now; otherwise up to 14 days ahead."
+    )
+    recording: bool = False
+
+
+class ReactionIn(Body):
+    emoji: Emoji
+
+
+SpaceId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,16}$", description="A space's id")]
+UserId = Annotated[int, Path(ge=1, le=_PG_INT_MAX, description="An account's id")]
+TokenId = Annotated[int, Path(ge=1, le=_PG_INT_MAX)]
+Handle = Annotated[str, Path(pattern=HANDLE_PATTERN)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Offset = Annotated[int, Query(ge=0, le=100_000)]

@@ -1,0 +1,88 @@
+"""The ASGI app: wires settings, database, event bus and routes; runs the grace-period sweeper."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from salon import __version__
+from salon.api import accounts, events, ops, problems, spaces, stage, users
+from salon.api.middleware import OriginCheck, RequestMetrics
+from salon.clock import Clock, SystemClock
+from salon.config import Settings, get_settings
+from salon.domain.reactions import SlidingWindowLimiter
+from salon.events.memory import MemoryBus
+from salon.services import presence
+from salon.services.connections import Connections
+from salon.services.context import Context, make_hasher
+from salon.store.db import create_engine, create_sessionmaker
+from salon.store.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        await upgrade(engine)
+        bus = MemoryBus(max_queue=settings.event_queue_size)
+        ctx = Context(
+            settings=settings,
+            sessions=create_sessionmaker(engine),
+            bus=bus,
+            clock=clock,
+            hasher=make_hasher(settings),
+            reaction_limiter=SlidingWindowLimiter(
+                limit=settings.reaction_limit, window=settings.reaction_window_seconds
+            ),
+        )
+        app.state.ctx = ctx
+        app.state.connections = Connections(ctx)
+        sweeper = asyncio.create_task(_sweep_forever(ctx), name="salon-sweeper")
+        log.info("salon %s ready (database: %s)", __version__, engine.url.render_as_string())
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await bus.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Salon",
+        version=__version__,
+        summary="Live audio rooms: spaces, a stage, and everyone listening.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    for router in (
+        accounts.router,
+        users.router,
+        spaces.router,
+        stage.router,
+        events.router,
+        ops.router,
+    ):
+        app.include_router(router)
+    app.add_middleware(OriginCheck, allowed=settings.allowed_origins)
+    app.add_middleware(RequestMetrics)
+    return app
+
+
+async def _sweep_forever(ctx: Context) -> None:
+    while True:
+        await asyncio.sleep(ctx.settings.sweep_interval_seconds)
+        try:
+            await presence.sweep(ctx)
+        except Exception:
+            log.exception("sweep failed; will try again")

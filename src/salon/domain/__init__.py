@@ -1,0 +1,1 @@
+"""Pure rules of Salon: no I/O, time passed in."""

@@ -1,0 +1,1 @@
+"""Typed live events and the buses that carry them."""

@@ -1,0 +1,65 @@
+"""The event bus seam: an in-memory bus now, Redis pub/sub when Salon runs on many nodes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Protocol
+
+from salon.events.types import Event
+
+
+class SlowConsumer(Exception):
+    """The subscriber fell behind by a whole queue and was cut off."""
+
+
+class Subscription:
+    """One client's view of a space's events: a bounded queue that never blocks publishers.
+
+    When the queue is full the subscription is marked overflowed; the reader then gets
+    SlowConsumer and should disconnect, so one slow client never slows anyone else.
+    """
+
+    def __init__(self, space_id: str, *, max_queue: int) -> None:
+        self.space_id = space_id
+        self.max_queue = max_queue
+        self.overflowed = False
+        self.closed = False
+        self._queue: deque[Event] = deque()
+        self._ready = asyncio.Event()
+
+    def offer(self, event: Event) -> None:
+        if self.closed or self.overflowed:
+            return
+        if len(self._queue) >= self.max_queue:
+            self.overflowed = True
+            self._queue.clear()
+        else:
+            self._queue.append(event)
+        self._ready.set()
+
+    async def get(self) -> Event:
+        while not self._queue:
+            if self.overflowed:
+                raise SlowConsumer(f"more than {self.max_queue} events behind")
+            if self.closed:
+                raise asyncio.CancelledError
+            self._ready.clear()
+            await self._ready.wait()
+        return self._queue.popleft()
+
+    def close(self) -> None:
+        self.closed = True
+        self._ready.set()
+
+
+class EventBus(Protocol):
+    async def publish(self, event: Event) -> None:
+        """Deliver ``event`` to every subscriber of its space (on every node)."""
+        ...
+
+    def subscribe(self, space_id: str) -> Subscription: ...
+
+    def unsubscribe(self, subscription: Subscription) -> None: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,145 @@
+"""The event vocabulary sent to clients of a space. The web client uses the same names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from salon.domain.reactions import Emoji
+from salon.domain.stage import Role
+from salon.views import ParticipantView, SpaceView
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    space_id: str
+    at: datetime
+
+
+class Snapshot(Event):
+    """Sent first on every connection: the whole space as it stands."""
+
+    type: Literal["snapshot"] = "snapshot"
+    space: SpaceView
+    participants: list[ParticipantView]
+
+
+class SpaceStarted(Event):
+    type: Literal["space_started"] = "space_started"
+    space: SpaceView
+
+
+class SpaceEnded(Event):
+    type: Literal["space_ended"] = "space_ended"
+    reason: Literal["host_ended", "host_left"]
+
+
+class SpaceCancelled(Event):
+    type: Literal["space_cancelled"] = "space_cancelled"
+
+
+class HostDisconnected(Event):
+    type: Literal["host_disconnected"] = "host_disconnected"
+    grace_seconds: float
+
+
+class HostReconnected(Event):
+    type: Literal["host_reconnected"] = "host_reconnected"
+
+
+class ParticipantJoined(Event):
+    type: Literal["participant_joined"] = "participant_joined"
+    participant: ParticipantView
+
+
+class ParticipantLeft(Event):
+    type: Literal["participant_left"] = "participant_left"
+    user_id: int
+    reason: Literal["left", "disconnected", "removed"]
+
+
+class RoleChanged(Event):
+    type: Literal["role_changed"] = "role_changed"
+    user_id: int
+    role: Role
+    previous: Role
+
+
+class HandRaised(Event):
+    type: Literal["hand_raised"] = "hand_raised"
+    user_id: int
+
+
+class HandLowered(Event):
+    type: Literal["hand_lowered"] = "hand_lowered"
+    user_id: int
+    reason: Literal["withdrawn", "approved", "denied", "left"]
+
+
+class Invited(Event):
+    type: Literal["invited"] = "invited"
+    user_id: int
+    by: int
+
+
+class InvitationAnswered(Event):
+    type: Literal["invitation_answered"] = "invitation_answered"
+    user_id: int
+    accepted: bool
+
+
+class Muted(Event):
+    type: Literal["muted"] = "muted"
+    user_id: int
+    by: int
+
+
+class Unmuted(Event):
+    type: Literal["unmuted"] = "unmuted"
+    user_id: int
+
+
+class ReactionSent(Event):
+    type: Literal["reaction"] = "reaction"
+    user_id: int
+    emoji: Emoji
+
+
+class AudienceCount(Event):
+    type: Literal["audience_count"] = "audience_count"
+    count: int
+
+
+SpaceEvent = Annotated[
+    Snapshot
+    | SpaceStarted
+    | SpaceEnded
+    | SpaceCancelled
+    | HostDisconnected
+    | HostReconnected
+    | ParticipantJoined
+    | ParticipantLeft
+    | RoleChanged
+    | HandRaised
+    | HandLowered
+    | Invited
+    | InvitationAnswered
+    | Muted
+    | Unmuted
+    | ReactionSent
+    | AudienceCount,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[SpaceEvent] = TypeAdapter(SpaceEvent)
+
+
+def to_json(event: Event) -> str:
+    return event.model_dump_json()
+
+
+def from_json(data: str | bytes) -> SpaceEvent:
+    return EVENT_ADAPTER.validate_json(data)

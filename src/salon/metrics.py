@@ -1,0 +1,20 @@
+"""Prometheus metrics, exposed at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter(
+    "salon_http_requests_total", "HTTP requests handled", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "salon_http_request_seconds", "Time to handle an HTTP request", ["method", "route"]
+)
+EVENTS_PUBLISHED = Counter("salon_events_published_total", "Space events published", ["type"])
+SLOW_CONSUMERS = Counter(
+    "salon_slow_consumers_total", "Event-stream clients cut off for falling behind"
+)
+WS_CONNECTIONS = Gauge("salon_websocket_connections", "Open event-stream WebSockets")
+SPACES_ENDED_BY_GRACE = Counter(
+    "salon_spaces_ended_by_grace_total", "Spaces ended because the host did not come back"
+)

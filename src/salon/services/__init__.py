@@ -1,0 +1,1 @@
+"""Use cases: each function checks (authorizes and validates), does, commits, then publishes."""

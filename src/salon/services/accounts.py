@@ -1,0 +1,221 @@
+"""Accounts: registration, sign-in, sessions, personal API tokens, profiles."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from salon.domain import accounts as rules
+from salon.domain.errors import Conflict, Forbidden, NotFound, Unauthorized
+from salon.services.context import Context
+from salon.services.queries import get_user_by_handle
+from salon.store.models import ApiToken, Follow, User, WebSession
+from salon.views import ApiTokenView, Me, NewApiToken, Profile
+
+API_TOKEN_PREFIX = "salon_"
+#: Touch ``last_used_at`` at most this often, so every API call is not a write.
+_TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def register(ctx: Context, *, handle: str, display_name: str, password: str) -> User:
+    """Create an account. The first account on an instance becomes its admin."""
+    handle_key = rules.normalize_handle(handle)
+    display_name = rules.check_display_name(display_name)
+    password_hash = await ctx.hash_password(rules.check_password(password))
+    async with ctx.transaction() as tx:
+        taken = await tx.session.scalar(select(User.id).where(User.handle_key == handle_key))
+        if taken is not None:
+            raise Conflict(f"the handle {handle!r} is taken")
+        first = not await tx.session.scalar(select(func.count()).select_from(User))
+        user = User(
+            handle=handle,
+            handle_key=handle_key,
+            display_name=display_name,
+            bio="",
+            password_hash=password_hash,
+            is_admin=first,
+            verified=False,
+            can_sell_tickets=False,
+            banned=False,
+            created_at=ctx.clock.now(),
+        )
+        tx.session.add(user)
+    return user
+
+
+async def check_credentials(ctx: Context, *, handle: str, password: str) -> User:
+    """Return the account if the password matches; the error never says which part was wrong."""
+    async with ctx.transaction() as tx:
+        user = (
+            await tx.session.execute(select(User).where(User.handle_key == handle.lower()))
+        ).scalar_one_or_none()
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    try:
+        await asyncio.to_thread(ctx.hasher.verify, stored, password)
+    except (VerificationError, InvalidHashError):
+        raise Unauthorized("wrong handle or password") from None
+    if user is None:
+        raise Unauthorized("wrong handle or password")
+    if user.banned:
+        raise Forbidden("this account is banned")
+    return user
+
+
+async def start_session(ctx: Context, *, user_id: int) -> str:
+    """Open a browser session; returns the cookie value (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    now = ctx.clock.now()
+    async with ctx.transaction() as tx:
+        tx.session.add(
+            WebSession(
+                token_hash=_digest(token),
+                user_id=user_id,
+                created_at=now,
+                expires_at=now + timedelta(days=ctx.settings.session_days),
+            )
+        )
+    return token
+
+
+async def end_session(ctx: Context, *, token: str) -> None:
+    async with ctx.transaction() as tx:
+        await tx.session.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
+
+
+async def user_for_session(ctx: Context, *, token: str) -> User:
+    async with ctx.transaction() as tx:
+        row = await tx.session.get(WebSession, _digest(token))
+        if row is None or row.expires_at <= ctx.clock.now():
+            raise Unauthorized("your session has expired; sign in again")
+        user = await tx.session.get(User, row.user_id)
+    return _active(user)
+
+
+async def user_for_api_token(ctx: Context, *, token: str) -> User:
+    async with ctx.transaction() as tx:
+        row = (
+            await tx.session.execute(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+        ).scalar_one_or_none()
+        if row is None:
+            raise Unauthorized("unknown or revoked API token")
+        now = ctx.clock.now()
+        if row.last_used_at is None or now - row.last_used_at > _TOKEN_TOUCH_INTERVAL:
+            row.last_used_at = now
+        user = await tx.session.get(User, row.user_id)
+    return _active(user)
+
+
+def _active(user: User | None) -> User:
+    if user is None:
+        raise Unauthorized("this account no longer exists")
+    if user.banned:
+        raise Forbidden("this account is banned")
+    return user
+
+
+async def create_api_token(ctx: Context, *, user: User, name: str) -> NewApiToken:
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    async with ctx.transaction() as tx:
+        row = ApiToken(
+            user_id=user.id,
+            name=name.strip() or "token",
+            token_hash=_digest(token),
+            created_at=ctx.clock.now(),
+            last_used_at=None,
+        )
+        tx.session.add(row)
+        await tx.session.flush()
+    return NewApiToken(
+        id=row.id, name=row.name, created_at=row.created_at, last_used_at=None, token=token
+    )
+
+
+async def list_api_tokens(ctx: Context, *, user: User) -> list[ApiTokenView]:
+    async with ctx.transaction() as tx:
+        rows = await tx.session.execute(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+        )
+        return [ApiTokenView.model_validate(row) for row in rows.scalars()]
+
+
+async def revoke_api_token(ctx: Context, *, user: User, token_id: int) -> None:
+    async with ctx.transaction() as tx:
+        row = await tx.session.get(ApiToken, token_id)
+        if row is None or row.user_id != user.id:
+            raise NotFound(f"no API token with id {token_id}")
+        await tx.session.delete(row)
+
+
+async def _counts(session: AsyncSession, user_id: int) -> tuple[int, int]:
+    followers = await session.scalar(
+        select(func.count()).select_from(Follow).where(Follow.followee_id == user_id)
+    )
+    following = await session.scalar(
+        select(func.count()).select_from(Follow).where(Follow.follower_id == user_id)
+    )
+    return int(followers or 0), int(following or 0)
+
+
+async def profile(ctx: Context, *, handle: str, viewer: User | None) -> Profile:
+    async with ctx.transaction() as tx:
+        user = await get_user_by_handle(tx.session, handle)
+        followers, following = await _counts(tx.session, user.id)
+        followed = viewer is not None and (
+            await tx.session.get(Follow, (viewer.id, user.id)) is not None
+        )
+    return Profile(
+        id=user.id,
+        handle=user.handle,
+        display_name=user.display_name,
+        verified=user.verified,
+        bio=user.bio,
+        created_at=user.created_at,
+        followers_count=followers,
+        following_count=following,
+        followed_by_me=followed,
+    )
+
+
+async def me(ctx: Context, *, user: User) -> Me:
+    async with ctx.transaction() as tx:
+        followers, following = await _counts(tx.session, user.id)
+    return Me(
+        id=user.id,
+        handle=user.handle,
+        display_name=user.display_name,
+        verified=user.verified,
+        bio=user.bio,
+        created_at=user.created_at,
+        followers_count=followers,
+        following_count=following,
+        is_admin=user.is_admin,
+        can_sell_tickets=user.can_sell_tickets,
+    )
+
+
+async def update_profile(
+    ctx: Context, *, user: User, display_name: str | None, bio: str | None
+) -> Me:
+    async with ctx.transaction() as tx:
+        row = await tx.session.get(User, user.id)
+        assert row is not None
+        if display_name is not None:
+            row.display_name = rules.check_display_name(display_name)
+        if bio is not None:
+            row.bio = rules.check_bio(bio)
+    return await me(ctx, user=row)
+
+
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$i2Bt1lq3Hf+M8pQ2U5l1ZJ7k2dC1d2s8a0a9C1mQ9mE"
+)

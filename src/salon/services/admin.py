@@ -1,0 +1,54 @@
+"""What only admins may do: verify, grant ticket selling, ban, promote."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+
+from salon.domain.errors import Conflict, Forbidden
+from salon.services.context import Context
+from salon.services.queries import get_user_by_handle
+from salon.store.models import ApiToken, User, WebSession
+from salon.views import AdminUserView
+
+
+def check_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise Forbidden("only an admin can do that")
+
+
+async def update_user(
+    ctx: Context,
+    *,
+    actor: User,
+    handle: str,
+    verified: bool | None = None,
+    can_sell_tickets: bool | None = None,
+    banned: bool | None = None,
+    is_admin: bool | None = None,
+) -> AdminUserView:
+    """Change an account's standing. Banning signs the account out everywhere."""
+    check_admin(actor)
+    async with ctx.transaction() as tx:
+        user = await get_user_by_handle(tx.session, handle)
+        if user.id == actor.id and (banned or is_admin is False):
+            raise Conflict("an admin cannot ban or demote themself")
+        if verified is not None:
+            user.verified = verified
+        if can_sell_tickets is not None:
+            user.can_sell_tickets = can_sell_tickets
+        if is_admin is not None:
+            user.is_admin = is_admin
+        if banned is not None:
+            user.banned = banned
+            if banned:
+                await tx.session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+                await tx.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+        return AdminUserView.model_validate(user)
+
+
+async def promote(ctx: Context, *, handle: str) -> AdminUserView:
+    """Make ``handle`` an admin (for the operator's CLI, which needs no signed-in admin)."""
+    async with ctx.transaction() as tx:
+        user = await get_user_by_handle(tx.session, handle)
+        user.is_admin = True
+        return AdminUserView.model_validate(user)

@@ -1,0 +1,68 @@
+"""What every service needs, and the transaction that publishes events only after commit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from salon.clock import Clock
+from salon.config import Settings
+from salon.domain.errors import Conflict
+from salon.domain.reactions import SlidingWindowLimiter
+from salon.events.bus import EventBus
+from salon.events.types import Event
+
+
+@dataclass
+class Tx:
+    """An open transaction and the events to publish once it commits."""
+
+    session: AsyncSession
+    events: list[Event] = field(default_factory=list)
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+
+@dataclass
+class Context:
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    bus: EventBus
+    clock: Clock
+    hasher: PasswordHasher
+    reaction_limiter: SlidingWindowLimiter
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """Run a unit of work; on success commit, then publish what it emitted.
+
+        A unique-constraint violation (two requests racing to create the same row) becomes a
+        409 rather than a 500.
+        """
+        async with self.sessions() as session:
+            tx = Tx(session)
+            try:
+                async with session.begin():
+                    yield tx
+            except IntegrityError as exc:
+                raise Conflict("that conflicts with a change made at the same time") from exc
+        for event in tx.events:
+            await self.bus.publish(event)
+
+    async def hash_password(self, password: str) -> str:
+        # Argon2 is deliberately slow: keep it off the event loop.
+        return await asyncio.to_thread(self.hasher.hash, password)
+
+
+def make_hasher(settings: Settings) -> PasswordHasher:
+    """Argon2id with the operator's cost settings."""
+    return PasswordHasher(
+        time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
+    )

@@ -1,0 +1,131 @@
+"""Reads shared by the services: loading rows with locks and building views."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from salon.domain.errors import NotFound
+from salon.domain.stage import STAGE_ROLES, Role
+from salon.store.models import Participant, Reminder, Space, User
+from salon.views import ParticipantView, SpaceView, UserSummary
+
+_STAGE_ORDER = {Role.HOST: 0, Role.COHOST: 1, Role.SPEAKER: 2, Role.LISTENER: 3}
+
+
+async def get_space(session: AsyncSession, space_id: str, *, lock: bool = False) -> Space:
+    """Load a space; with ``lock``, hold its row (FOR UPDATE) until the transaction ends.
+
+    Every change to a space's stage takes this lock first, so changes to one stage are
+    serialized and seat counts read inside it are exact.
+    """
+    query = select(Space).where(Space.id == space_id)
+    if lock:
+        query = query.with_for_update(of=Space)
+    space = (await session.execute(query)).scalar_one_or_none()
+    if space is None:
+        raise NotFound(f"no space with id {space_id!r}")
+    return space
+
+
+async def get_user_by_handle(session: AsyncSession, handle: str) -> User:
+    user = (
+        await session.execute(select(User).where(User.handle_key == handle.lower()))
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no account with handle {handle!r}")
+    return user
+
+
+async def find_participant(
+    session: AsyncSession, space_id: str, user_id: int
+) -> Participant | None:
+    return await session.get(Participant, (space_id, user_id))
+
+
+async def seated(session: AsyncSession, space_id: str) -> Mapping[Role, int]:
+    """How many people hold each stage role right now."""
+    rows = await session.execute(
+        select(Participant.role, func.count())
+        .where(Participant.space_id == space_id, Participant.role.in_(list(STAGE_ROLES)))
+        .group_by(Participant.role)
+    )
+    return Counter({role: count for role, count in rows.all()})
+
+
+async def audience_count(session: AsyncSession, space_id: str) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Participant)
+        .where(Participant.space_id == space_id, Participant.present.is_(True))
+    )
+    return int(count or 0)
+
+
+def user_summary(user: User) -> UserSummary:
+    return UserSummary.model_validate(user)
+
+
+def participant_view(participant: Participant) -> ParticipantView:
+    return ParticipantView(
+        user=user_summary(participant.user),
+        role=participant.role,
+        present=participant.present,
+        muted=participant.muted,
+        hand_raised=participant.hand_raised_at is not None,
+        invited=participant.invited_at is not None,
+    )
+
+
+async def participants(
+    session: AsyncSession, space_id: str, *, present_only: bool = True
+) -> list[ParticipantView]:
+    """Participants, stage first (host, co-hosts, speakers), then raised hands, then by handle."""
+    query = select(Participant).where(Participant.space_id == space_id)
+    if present_only:
+        query = query.where(Participant.present.is_(True))
+    rows = list((await session.execute(query)).scalars())
+    rows.sort(
+        key=lambda p: (
+            _STAGE_ORDER[p.role],
+            p.hand_raised_at is None,
+            p.user.handle_key,
+        )
+    )
+    return [participant_view(p) for p in rows]
+
+
+async def space_view(session: AsyncSession, space: Space, *, viewer_id: int | None) -> SpaceView:
+    stage_rows = (
+        await session.execute(
+            select(Participant).where(
+                Participant.space_id == space.id, Participant.role.in_(list(STAGE_ROLES))
+            )
+        )
+    ).scalars()
+    stage = sorted(stage_rows, key=lambda p: (_STAGE_ORDER[p.role], p.user.handle_key))
+    me = None
+    reminder_set = False
+    if viewer_id is not None:
+        mine = await find_participant(session, space.id, viewer_id)
+        me = participant_view(mine) if mine is not None else None
+        reminder_set = await session.get(Reminder, (space.id, viewer_id)) is not None
+    return SpaceView(
+        id=space.id,
+        title=space.title,
+        topics=list(space.topics),
+        state=space.state,
+        host=user_summary(space.host),
+        recording=space.recording,
+        created_at=space.created_at,
+        scheduled_for=space.scheduled_for,
+        started_at=space.started_at,
+        ended_at=space.ended_at,
+        audience_count=await audience_count(session, space.id),
+        stage=[participant_view(p) for p in stage],
+        reminder_set=reminder_set,
+        me=me,
+    )

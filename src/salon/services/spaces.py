@@ -1,0 +1,216 @@
+"""Spaces: create, start, end, cancel, discover, remind."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, case, func, select
+
+from salon.domain import accounts as account_rules
+from salon.domain import lifecycle
+from salon.domain.errors import Conflict, Forbidden
+from salon.domain.lifecycle import SpaceState
+from salon.domain.stage import Role
+from salon.events.types import SpaceCancelled, SpaceEnded, SpaceStarted
+from salon.services.context import Context, Tx
+from salon.services.queries import get_space, space_view
+from salon.store.models import Follow, Participant, Reminder, Space, User
+from salon.views import SpaceView
+
+LIST_LIMIT_MAX = 100
+EndReason = Literal["host_ended", "host_left"]
+
+
+async def create_space(
+    ctx: Context,
+    *,
+    actor: User,
+    title: str,
+    topics: list[str],
+    scheduled_for: datetime | None,
+    recording: bool,
+) -> SpaceView:
+    """Open a space now, or schedule it (at most one scheduled space per host)."""
+    title = lifecycle.check_title(title)
+    topics = lifecycle.check_topics(topics)
+    now = ctx.clock.now()
+    async with ctx.transaction() as tx:
+        # Lock the host's row: two creations racing cannot both pass the one-scheduled rule.
+        host = (
+            await tx.session.execute(select(User).where(User.id == actor.id).with_for_update())
+        ).scalar_one()
+        followers = await tx.session.scalar(
+            select(func.count()).select_from(Follow).where(Follow.followee_id == host.id)
+        )
+        account_rules.check_can_host(
+            followers=int(followers or 0),
+            min_followers=ctx.settings.host_min_followers,
+            is_admin=host.is_admin,
+        )
+        if scheduled_for is not None:
+            lifecycle.check_schedule(
+                scheduled_for, now=now, max_days=ctx.settings.schedule_max_days
+            )
+            lifecycle.check_one_scheduled(await _count_hosted(tx, host.id, SpaceState.SCHEDULED))
+            state = SpaceState.SCHEDULED
+        else:
+            lifecycle.check_one_live(await _count_hosted(tx, host.id, SpaceState.LIVE))
+            state = SpaceState.LIVE
+        live = state == SpaceState.LIVE
+        space = Space(
+            id=secrets.token_urlsafe(9),
+            title=title,
+            topics=topics,
+            host_id=host.id,
+            state=state,
+            recording=recording,
+            created_at=now,
+            scheduled_for=scheduled_for,
+            started_at=now if live else None,
+            ended_at=None,
+            end_reason=None,
+            host_disconnected_at=None,
+        )
+        tx.session.add(space)
+        await tx.session.flush()
+        tx.session.add(
+            Participant(
+                space_id=space.id,
+                user_id=host.id,
+                role=Role.HOST,
+                present=live,
+                muted=False,
+                joined_at=now if live else None,
+            )
+        )
+        await tx.session.flush()
+        await tx.session.refresh(space)
+        return await space_view(tx.session, space, viewer_id=actor.id)
+
+
+async def _count_hosted(tx: Tx, host_id: int, state: SpaceState) -> int:
+    count = await tx.session.scalar(
+        select(func.count())
+        .select_from(Space)
+        .where(Space.host_id == host_id, Space.state == state)
+    )
+    return int(count or 0)
+
+
+def _check_host(space: Space, actor: User, verb: str) -> None:
+    if space.host_id != actor.id:
+        raise Forbidden(f"only the host can {verb} this space")
+
+
+async def start_space(ctx: Context, *, actor: User, space_id: str) -> SpaceView:
+    now = ctx.clock.now()
+    async with ctx.transaction() as tx:
+        space = await get_space(tx.session, space_id, lock=True)
+        _check_host(space, actor, "start")
+        space.state = lifecycle.transition(space.state, SpaceState.LIVE)
+        lifecycle.check_one_live(await _count_hosted(tx, actor.id, SpaceState.LIVE))
+        space.started_at = now
+        host = await tx.session.get(Participant, (space.id, actor.id))
+        assert host is not None
+        host.present = True
+        host.joined_at = now
+        await tx.session.flush()
+        view = await space_view(tx.session, space, viewer_id=None)
+        tx.emit(SpaceStarted(space_id=space.id, at=now, space=view))
+        return await space_view(tx.session, space, viewer_id=actor.id)
+
+
+async def end_space(ctx: Context, *, actor: User, space_id: str) -> SpaceView:
+    """The host ends a live space; everyone is let go."""
+    async with ctx.transaction() as tx:
+        space = await get_space(tx.session, space_id, lock=True)
+        _check_host(space, actor, "end")
+        await finish(tx, space, reason="host_ended", now=ctx.clock.now())
+        return await space_view(tx.session, space, viewer_id=actor.id)
+
+
+async def finish(tx: Tx, space: Space, *, reason: EndReason, now: datetime) -> None:
+    """End a live space (the caller holds its lock). Shared by the host and the grace timer."""
+    space.state = lifecycle.transition(space.state, SpaceState.ENDED)
+    space.ended_at = now
+    space.end_reason = reason
+    space.host_disconnected_at = None
+    rows = await tx.session.execute(
+        select(Participant).where(Participant.space_id == space.id, Participant.present.is_(True))
+    )
+    for participant in rows.scalars():
+        participant.present = False
+        participant.hand_raised_at = None
+        participant.invited_at = None
+    tx.emit(SpaceEnded(space_id=space.id, at=now, reason=reason))
+
+
+async def cancel_space(ctx: Context, *, actor: User, space_id: str) -> SpaceView:
+    now = ctx.clock.now()
+    async with ctx.transaction() as tx:
+        space = await get_space(tx.session, space_id, lock=True)
+        _check_host(space, actor, "cancel")
+        space.state = lifecycle.transition(space.state, SpaceState.CANCELLED)
+        space.ended_at = now
+        space.end_reason = "cancelled"
+        tx.emit(SpaceCancelled(space_id=space.id, at=now))
+        return await space_view(tx.session, space, viewer_id=actor.id)
+
+
+async def get(ctx: Context, *, space_id: str, viewer: User | None) -> SpaceView:
+    async with ctx.transaction() as tx:
+        space = await get_space(tx.session, space_id)
+        return await space_view(tx.session, space, viewer_id=viewer.id if viewer else None)
+
+
+async def list_live(ctx: Context, *, viewer: User | None, limit: int) -> list[SpaceView]:
+    """Live spaces: hosts the viewer follows first, then the largest audiences."""
+    async with ctx.transaction() as tx:
+        present = (
+            select(func.count())
+            .select_from(Participant)
+            .where(Participant.space_id == Space.id, Participant.present.is_(True))
+            .scalar_subquery()
+        )
+        order: list[ColumnElement[Any]] = [present.desc(), Space.started_at.desc()]
+        query = select(Space).where(Space.state == SpaceState.LIVE)
+        if viewer is not None:
+            followed = (
+                select(Follow.followee_id).where(Follow.follower_id == viewer.id).scalar_subquery()
+            )
+            order.insert(0, case((Space.host_id.in_(followed), 0), else_=1))
+        rows = await tx.session.execute(query.order_by(*order).limit(limit))
+        viewer_id = viewer.id if viewer else None
+        return [await space_view(tx.session, s, viewer_id=viewer_id) for s in rows.scalars()]
+
+
+async def list_scheduled(ctx: Context, *, viewer: User | None, limit: int) -> list[SpaceView]:
+    """Scheduled spaces, soonest first."""
+    async with ctx.transaction() as tx:
+        rows = await tx.session.execute(
+            select(Space)
+            .where(Space.state == SpaceState.SCHEDULED)
+            .order_by(Space.scheduled_for, Space.id)
+            .limit(limit)
+        )
+        viewer_id = viewer.id if viewer else None
+        return [await space_view(tx.session, s, viewer_id=viewer_id) for s in rows.scalars()]
+
+
+async def set_reminder(ctx: Context, *, actor: User, space_id: str, on: bool) -> SpaceView:
+    """Anyone may ask to be reminded of a scheduled space (and change their mind)."""
+    async with ctx.transaction() as tx:
+        space = await get_space(tx.session, space_id)
+        if space.state != SpaceState.SCHEDULED:
+            raise Conflict(f"reminders are for scheduled spaces; this one is {space.state}")
+        existing = await tx.session.get(Reminder, (space.id, actor.id))
+        if on and existing is None:
+            tx.session.add(
+                Reminder(space_id=space.id, user_id=actor.id, created_at=ctx.clock.now())
+            )
+        elif not on and existing is not None:
+            await tx.session.delete(existing)
+        await tx.session.flush()
+        return await space_view(tx.session, space, viewer_id=actor.id)
