@@ -24,7 +24,7 @@ def make_server(backend: str, tmp_path: Path) -> ServerFactory:
     """Start a server on a fresh database; keyword arguments override settings."""
 
     @asynccontextmanager
-    async def factory(**overrides: Any) -> AsyncIterator[Server]:
+    async def factory(*, send_buffer: int | None = None, **overrides: Any) -> AsyncIterator[Server]:
         async with throwaway_database(backend, str(tmp_path)) as url:
             values: dict[str, Any] = {
                 "database_url": url,
@@ -34,7 +34,7 @@ def make_server(backend: str, tmp_path: Path) -> ServerFactory:
                 **FAST_HASHING,
                 **overrides,
             }
-            server = Server(Settings(**values), OffsetClock())
+            server = Server(Settings(**values), OffsetClock(), send_buffer=send_buffer)
             await server.start()
             try:
                 yield server

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import secrets
+import socket
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -69,16 +70,26 @@ async def throwaway_database(backend: str, tmp_dir: str) -> AsyncIterator[str]:
 class Server:
     """A Salon app served by uvicorn on a free loopback port, in its own thread and loop."""
 
-    def __init__(self, settings: Settings, clock: OffsetClock) -> None:
+    def __init__(
+        self, settings: Settings, clock: OffsetClock, *, send_buffer: int | None = None
+    ) -> None:
+        """``send_buffer`` pins the kernel send buffer of every connection (accepted sockets
+        inherit it from the listener), so a test can make a stalled client back up quickly."""
         self.settings = settings
         self.clock = clock
         self.app = create_app(settings, clock=clock)
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", ws="websockets-sansio"
+            self.app, log_level="warning", lifespan="on", ws="websockets-sansio"
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self.port = 0
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if send_buffer is not None:
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port: int = self._socket.getsockname()[1]
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
 
     async def start(self) -> None:
         self._thread.start()
@@ -90,11 +101,11 @@ class Server:
             await asyncio.sleep(0.01)
         else:
             raise RuntimeError("the server did not start in time")
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         self._server.should_exit = True
         await asyncio.to_thread(self._thread.join, 10)
+        self._socket.close()
 
     @property
     def url(self) -> str:
@@ -110,7 +121,11 @@ class Server:
         client = httpx.AsyncClient(base_url=self.url, timeout=30)
         response = await client.post(
             "/api/accounts",
-            json={"handle": handle, "display_name": display_name or handle, "password": "s3cret-pass"},
+            json={
+                "handle": handle,
+                "display_name": display_name or handle,
+                "password": "s3cret-pass",
+            },
         )
         assert response.status_code == 201, response.text
         return Person(self, client, response.json())
@@ -142,7 +157,9 @@ class Person:
     async def ok(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call and expect success; return the JSON body (or None for 204)."""
         response = await self.call(method, path, **kwargs)
-        assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+        assert response.status_code < 300, (
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
         return None if response.status_code == 204 else response.json()
 
     async def create_space(self, title: str = "A space", **body: Any) -> dict[str, Any]:
@@ -178,17 +195,17 @@ class EventStream:
         self.seen: list[dict[str, Any]] = []
         self.snapshot: dict[str, Any] = {}
 
-    async def next(self, type_: str | None = None, *, timeout: float = 10) -> dict[str, Any]:
-        """The next event (of ``type_``, skipping others)."""
-        async with asyncio.timeout(timeout):
+    async def next(self, type_: str | None = None, *, within: float = 10) -> dict[str, Any]:
+        """The next event (of ``type_``, skipping others), failing after ``within`` seconds."""
+        async with asyncio.timeout(within):
             while True:
                 event: dict[str, Any] = json.loads(await self.ws.recv())
                 self.seen.append(event)
                 if type_ is None or event["type"] == type_:
                     return event
 
-    async def until(self, predicate: Any, *, timeout: float = 10) -> dict[str, Any]:
-        async with asyncio.timeout(timeout):
+    async def until(self, predicate: Any, *, within: float = 10) -> dict[str, Any]:
+        async with asyncio.timeout(within):
             while True:
                 event: dict[str, Any] = json.loads(await self.ws.recv())
                 self.seen.append(event)

@@ -17,6 +17,7 @@ from salon.clock import Clock, SystemClock
 from salon.config import Settings, get_settings
 from salon.domain.reactions import SlidingWindowLimiter
 from salon.events.memory import MemoryBus
+from salon.metrics import SWEEPS
 from salon.services import presence
 from salon.services.connections import Connections
 from salon.services.context import Context, make_hasher
@@ -84,5 +85,6 @@ async def _sweep_forever(ctx: Context) -> None:
         await asyncio.sleep(ctx.settings.sweep_interval_seconds)
         try:
             await presence.sweep(ctx)
+            SWEEPS.inc()
         except Exception:
             log.exception("sweep failed; will try again")

@@ -58,6 +58,7 @@ def serve(
         port=listen_port,
         log_config=None,
         proxy_headers=True,
+        ws="websockets-sansio",
         ws_ping_interval=20,
     )
 

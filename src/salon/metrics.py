@@ -15,6 +15,7 @@ SLOW_CONSUMERS = Counter(
     "salon_slow_consumers_total", "Event-stream clients cut off for falling behind"
 )
 WS_CONNECTIONS = Gauge("salon_websocket_connections", "Open event-stream WebSockets")
+SWEEPS = Counter("salon_sweeps_total", "Grace-period sweeps completed")
 SPACES_ENDED_BY_GRACE = Counter(
     "salon_spaces_ended_by_grace_total", "Spaces ended because the host did not come back"
 )

@@ -12,7 +12,7 @@ from salon.api.deps import SESSION_COOKIE, authenticate
 from salon.api.middleware import origin_allowed
 from salon.domain.errors import DomainError
 from salon.events.bus import SlowConsumer, Subscription
-from salon.events.types import Event, ParticipantLeft, Snapshot, SpaceCancelled, SpaceEnded
+from salon.events.types import ParticipantLeft, Snapshot, SpaceCancelled, SpaceEnded
 from salon.metrics import WS_CONNECTIONS
 from salon.services import presence, spaces
 from salon.services.connections import Connections
@@ -84,38 +84,45 @@ async def _snapshot(ctx: Context, space_id: str, user: User | None) -> Snapshot:
 
 
 async def _pump(websocket: WebSocket, subscription: Subscription, user: User | None) -> None:
-    """Send events until the client leaves, falls behind, is removed, or the space is over."""
+    """Stream events until the client leaves, falls behind, is removed, or the space is over.
+
+    Three tasks race: the sender, a reader that notices the client leaving, and a watchdog
+    that fires the moment the client's queue overflows, even while a send is stuck on a
+    stalled socket.
+    """
+    sender = asyncio.create_task(_send_events(websocket, subscription, user))
     reader = asyncio.create_task(_drain(websocket))
+    watchdog = asyncio.create_task(subscription.wait_overflow())
+    tasks = {sender, reader, watchdog}
     try:
-        while True:
-            getter = asyncio.create_task(subscription.get())
-            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if reader in done:
-                getter.cancel()
-                return
-            try:
-                event: Event = getter.result()
-            except SlowConsumer:
-                await websocket.close(CLOSE_TRY_AGAIN, "too slow: reconnect to catch up")
-                return
-            await websocket.send_text(event.model_dump_json())
-            if isinstance(event, SpaceEnded | SpaceCancelled):
-                await websocket.close(CLOSE_NORMAL, "the space is over")
-                return
-            if (
-                isinstance(event, ParticipantLeft)
-                and event.reason == "removed"
-                and user is not None
-                and event.user_id == user.id
-            ):
-                await websocket.close(CLOSE_REMOVED, "you were removed from this space")
-                return
-    except WebSocketDisconnect:
-        return
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
-            await reader
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if watchdog in done or (sender in done and isinstance(sender.exception(), SlowConsumer)):
+        # A stalled socket may never take the close frame; don't wait on it for long.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                websocket.close(CLOSE_TRY_AGAIN, "too slow: reconnect to catch up"), timeout=1
+            )
+
+
+async def _send_events(websocket: WebSocket, subscription: Subscription, user: User | None) -> None:
+    while True:
+        event = await subscription.get()
+        await websocket.send_text(event.model_dump_json())
+        if isinstance(event, SpaceEnded | SpaceCancelled):
+            await websocket.close(CLOSE_NORMAL, "the space is over")
+            return
+        if (
+            isinstance(event, ParticipantLeft)
+            and event.reason == "removed"
+            and user is not None
+            and event.user_id == user.id
+        ):
+            await websocket.close(CLOSE_REMOVED, "you were removed from this space")
+            return
 
 
 async def _drain(websocket: WebSocket) -> None:

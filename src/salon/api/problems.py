@@ -34,6 +34,7 @@ class Problem(BaseModel):
 _SCHEMA = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
 
 _DESCRIPTIONS = {
+    400: "Malformed request (e.g. a body that is not JSON)",
     401: "Not signed in",
     403: "Forbidden",
     404: "Not found",
@@ -70,7 +71,7 @@ def _problem_schema() -> dict[str, Any]:
 
 
 #: What every route can answer: validation, auth and state problems.
-COMMON_PROBLEMS = problem_responses(401, 403, 404, 409, 422, 429)
+COMMON_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 422, 429)
 
 
 def problem(
@@ -111,7 +112,9 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+    title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(
+        exc.status_code, "Error"
+    )
     return problem(exc.status_code, title, str(exc.detail), headers=getattr(exc, "headers", None))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from salon.domain.accounts import (
     BIO_MAX,
@@ -31,7 +31,8 @@ def _plain_text(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_plain_text)]
+#: Free text: no control characters other than tab and newline (documented in the schema too).
+Text = Annotated[str, Field(pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$"), AfterValidator(_plain_text)]
 
 
 class Body(BaseModel):
@@ -59,10 +60,10 @@ class ApiTokenIn(Body):
 
 
 class AdminUserUpdateIn(Body):
-    verified: bool | None = None
-    can_sell_tickets: bool | None = None
-    banned: bool | None = None
-    is_admin: bool | None = None
+    verified: StrictBool | None = None
+    can_sell_tickets: StrictBool | None = None
+    banned: StrictBool | None = None
+    is_admin: StrictBool | None = None
 
 
 class SpaceIn(Body):
@@ -73,7 +74,7 @@ class SpaceIn(Body):
     scheduled_for: AwareDatetime | None = Field(
         default=None, description="Leave out to start now; otherwise up to 14 days ahead."
     )
-    recording: bool = False
+    recording: StrictBool = False
 
 
 class ReactionIn(Body):

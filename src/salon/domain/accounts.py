@@ -16,7 +16,8 @@ PASSWORD_MAX = 256
 
 def normalize_handle(handle: str) -> str:
     """Handles are unique case-insensitively; this is the form used for lookups."""
-    if not _HANDLE_RE.match(handle):
+    # fullmatch: "$" alone would let a trailing newline through.
+    if not _HANDLE_RE.fullmatch(handle):
         raise Invalid("a handle is 1 to 15 letters, digits or underscores")
     return handle.lower()
 

@@ -37,7 +37,8 @@ def transition(current: SpaceState, target: SpaceState) -> SpaceState:
     """Return ``target`` if a space in ``current`` may move there; raise Conflict otherwise."""
     if target not in _NEXT[current]:
         verb = _VERB.get(target, str(target))
-        raise Conflict(f"a {current} space cannot be {verb}")
+        article = "an" if current == SpaceState.ENDED else "a"
+        raise Conflict(f"{article} {current} space cannot be {verb}")
     return target
 
 

@@ -99,9 +99,9 @@ def check_may_act_on(actor: Role, action: StageAction, target: Role) -> None:
     """
     check_may(actor, action)
     if _RANK[target] >= _RANK[actor]:
-        raise Forbidden(f"{describe(actor)} cannot {_WORDS[action]} on {describe(target)}")
+        raise Forbidden(f"{describe(actor)} cannot act on {describe(target)}")
     if target not in _TARGETS[action]:
-        raise Conflict(f"cannot {action.replace('_', ' ')} {describe(target)}")
+        raise Conflict(f"cannot {_WORDS[action]}: that person is {describe(target)}")
 
 
 def check_seat_free(role: Role, seated: Mapping[Role, int]) -> None:

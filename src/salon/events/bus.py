@@ -27,6 +27,7 @@ class Subscription:
         self.closed = False
         self._queue: deque[Event] = deque()
         self._ready = asyncio.Event()
+        self._overflow = asyncio.Event()
 
     def offer(self, event: Event) -> None:
         if self.closed or self.overflowed:
@@ -34,6 +35,7 @@ class Subscription:
         if len(self._queue) >= self.max_queue:
             self.overflowed = True
             self._queue.clear()
+            self._overflow.set()
         else:
             self._queue.append(event)
         self._ready.set()
@@ -47,6 +49,10 @@ class Subscription:
             self._ready.clear()
             await self._ready.wait()
         return self._queue.popleft()
+
+    async def wait_overflow(self) -> None:
+        """Return once the subscriber has fallen a whole queue behind."""
+        await self._overflow.wait()
 
     def close(self) -> None:
         self.closed = True

@@ -155,11 +155,9 @@ async def sweep(ctx: Context) -> None:
             ).scalars()
         )
         dropped = list(
-            (
-                await tx.session.execute(
-                    select(Participant.space_id, Participant.user_id).where(
-                        Participant.present.is_(True), Participant.disconnected_at.is_not(None)
-                    )
+            await tx.session.execute(
+                select(Participant.space_id, Participant.user_id).where(
+                    Participant.present.is_(True), Participant.disconnected_at.is_not(None)
                 )
             )
         )

@@ -109,8 +109,10 @@ async def start_space(ctx: Context, *, actor: User, space_id: str) -> SpaceView:
     async with ctx.transaction() as tx:
         space = await get_space(tx.session, space_id, lock=True)
         _check_host(space, actor, "start")
-        space.state = lifecycle.transition(space.state, SpaceState.LIVE)
+        target = lifecycle.transition(space.state, SpaceState.LIVE)
+        # Count before changing the state: autoflush would otherwise count this space itself.
         lifecycle.check_one_live(await _count_hosted(tx, actor.id, SpaceState.LIVE))
+        space.state = target
         space.started_at = now
         host = await tx.session.get(Participant, (space.id, actor.id))
         assert host is not None
