@@ -8,7 +8,7 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -211,3 +211,26 @@ class EventStream:
                 self.seen.append(event)
                 if predicate(event):
                     return event
+
+
+async def metric(server: Server, name: str) -> float:
+    """A counter or gauge from the server's /metrics (0 when not yet reported)."""
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        text = (await client.get("/metrics")).text
+    for line in text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    return 0.0
+
+
+async def wait_for_metric(server: Server, name: str, done: Callable[[float], bool]) -> None:
+    """Poll /metrics until ``done(value)`` holds (the server exposes no push for these)."""
+    async with asyncio.timeout(30):
+        while not done(await metric(server, name)):  # noqa: ASYNC110 - polling over HTTP
+            await asyncio.sleep(0.02)
+
+
+async def wait_for_sweeps(server: Server, count: int = 2) -> None:
+    """Wait until the server's grace-period sweeper has run ``count`` more times."""
+    target = await metric(server, "salon_sweeps_total") + count
+    await wait_for_metric(server, "salon_sweeps_total", lambda value: value >= target)

@@ -13,7 +13,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from salon.events.types import from_json
-from tests.harness import Server
+from tests.harness import Server, metric
 
 
 async def test_stream_starts_with_a_snapshot_then_typed_events_in_order(server: Server) -> None:
@@ -117,9 +117,9 @@ async def test_a_client_that_stops_reading_is_cut_off_without_slowing_others(
                 max_queue=1,
                 compression=None,
             ) as stalled:
-                before = await _slow_consumers(server)
+                before = await metric(server, "salon_slow_consumers_total")
                 sent = 0
-                while await _slow_consumers(server) == before:
+                while await metric(server, "salon_slow_consumers_total") == before:
                     assert sent < 3_000, "the stalled client was never cut off"
                     batch = [
                         host.ok("POST", f"/api/spaces/{sid}/reactions", json={"emoji": "👏"})
@@ -142,14 +142,3 @@ async def _close_code(ws: ClientConnection) -> int:
     except ConnectionClosed as closed:
         # No close frame at all is reported as 1006 (abnormal closure), failing the caller.
         return closed.rcvd.code if closed.rcvd is not None else 1006
-
-
-async def _slow_consumers(server: Server) -> float:
-    import httpx
-
-    async with httpx.AsyncClient(base_url=server.url) as client:
-        text = (await client.get("/metrics")).text
-    for line in text.splitlines():
-        if line.startswith("salon_slow_consumers_total "):
-            return float(line.split()[1])
-    return 0.0

@@ -73,11 +73,15 @@ async def test_schemathesis_finds_no_errors(server: Server, tmp_path: Path, mode
             "20261124",
         ],
         env={**os.environ, "SALON_FUZZ_TOKEN": token},
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout[-6000:]
 
 
-async def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+async def _run(
+    args: list[str], *, env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    # cwd: schemathesis keeps a cache folder in its working directory.
     return await asyncio.to_thread(
-        subprocess.run, args, capture_output=True, text=True, env=env, timeout=600
+        subprocess.run, args, capture_output=True, text=True, env=env, cwd=cwd, timeout=600
     )

@@ -1,0 +1,68 @@
+"""The operator's CLI against a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.harness import FAST_HASHING, throwaway_database
+
+
+def _salon(args: list[str], url: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SALON_DATABASE_URL": url,
+        **{f"SALON_{k.upper()}": str(v) for k, v in FAST_HASHING.items()},
+        "COLUMNS": "120",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "salon", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+async def test_db_upgrade_user_create_and_promote(backend: str, tmp_path: Path) -> None:
+    async with throwaway_database(backend, str(tmp_path)) as url:
+
+        def run(args: list[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+            return _salon(args, url, stdin)
+
+        upgraded = await asyncio.to_thread(run, ["db", "upgrade"])
+        assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+        assert "up to date" in upgraded.stdout
+
+        first = await asyncio.to_thread(
+            run, ["user", "create", "root_admin", "--password", "long-enough"]
+        )
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert "Created @root_admin (admin)" in first.stdout
+
+        second = await asyncio.to_thread(
+            run, ["user", "create", "ops", "--display-name", "Ops"], "pass-word-1\npass-word-1\n"
+        )
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert "(member)" in second.stdout
+
+        taken = await asyncio.to_thread(run, ["user", "create", "OPS", "--password", "long-enough"])
+        assert taken.returncode == 1
+        assert "taken" in taken.stdout
+
+        promoted = await asyncio.to_thread(run, ["user", "promote", "ops"])
+        assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+        missing = await asyncio.to_thread(run, ["user", "promote", "nobody"])
+        assert missing.returncode == 1
+        assert "no account" in missing.stdout
+
+
+def test_help_reads_well() -> None:
+    shown = _salon(["--help"], "sqlite+aiosqlite:///unused.db")
+    assert shown.returncode == 0
+    for command in ("serve", "db", "user"):
+        assert command in shown.stdout
