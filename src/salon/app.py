@@ -11,16 +11,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from salon import __version__
-from salon.api import accounts, events, ops, problems, spaces, stage, users
+from salon.api import accounts, events, media, ops, problems, spaces, stage, users
 from salon.api.middleware import OriginCheck, RequestMetrics
 from salon.clock import Clock, SystemClock
 from salon.config import Settings, get_settings
 from salon.domain.reactions import SlidingWindowLimiter
 from salon.events.memory import MemoryBus
+from salon.media.engine import MediaEngine
 from salon.metrics import SWEEPS
-from salon.services import presence
+from salon.services import presence, recordings
 from salon.services.connections import Connections
 from salon.services.context import Context, make_hasher
+from salon.services.listening import ListenerTokens
 from salon.store.db import create_engine, create_sessionmaker
 from salon.store.migrate import upgrade
 
@@ -45,9 +47,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             reaction_limiter=SlidingWindowLimiter(
                 limit=settings.reaction_limit, window=settings.reaction_window_seconds
             ),
+            listener_tokens=ListenerTokens(
+                settings.signing_key(), max_age=settings.listener_token_seconds, clock=clock
+            ),
         )
         app.state.ctx = ctx
         app.state.connections = Connections(ctx)
+        media_engine = MediaEngine(settings, bus)
+        app.state.engine = media_engine
         sweeper = asyncio.create_task(_sweep_forever(ctx), name="salon-sweeper")
         log.info("salon %s ready (database: %s)", __version__, engine.url.render_as_string())
         try:
@@ -56,6 +63,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            await media_engine.close()
             await bus.close()
             await engine.dispose()
 
@@ -71,6 +79,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         users.router,
         spaces.router,
         stage.router,
+        media.router,
         events.router,
         ops.router,
     ):
@@ -80,11 +89,21 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     return app
 
 
+PURGE_EVERY_SECONDS = 3600.0
+
+
 async def _sweep_forever(ctx: Context) -> None:
+    """Grace periods every few seconds; expired recordings every hour."""
+    loop = asyncio.get_running_loop()
+    next_purge = loop.time()
     while True:
         await asyncio.sleep(ctx.settings.sweep_interval_seconds)
         try:
             await presence.sweep(ctx)
             SWEEPS.inc()
+            if loop.time() >= next_purge:
+                next_purge = loop.time() + PURGE_EVERY_SECONDS
+                if removed := await recordings.purge_expired(ctx):
+                    log.info("deleted %d expired recordings", removed)
         except Exception:
             log.exception("sweep failed; will try again")

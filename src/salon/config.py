@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,10 +39,35 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     log_level: str = "INFO"
+    secret_key: str = Field(
+        default="",
+        description="Signs listener tokens; when empty, one is generated into var/secret_key.",
+    )
+    listener_token_seconds: int = Field(default=6 * 3600, ge=60)
+    recording_days: int = Field(default=30, ge=1, description="How long recordings are kept.")
+    ice_servers: list[dict[str, object]] = Field(
+        default_factory=list,
+        description='STUN/TURN servers, e.g. [{"urls": "turn:turn.example:3478", ...}].',
+    )
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.var_dir / "recordings"
+
+    def signing_key(self) -> str:
+        """The configured secret, or one generated once and kept under var/."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
 
 @lru_cache(maxsize=1)

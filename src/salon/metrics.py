@@ -19,3 +19,8 @@ SWEEPS = Counter("salon_sweeps_total", "Grace-period sweeps completed")
 SPACES_ENDED_BY_GRACE = Counter(
     "salon_spaces_ended_by_grace_total", "Spaces ended because the host did not come back"
 )
+STAGE_PEERS = Gauge("salon_stage_peers", "Open WebRTC connections of stage members")
+LIVE_ROOMS = Gauge("salon_media_rooms", "Spaces whose media (mixer, LL-HLS) is running")
+MIXER_LATE_TICKS = Counter(
+    "salon_mixer_late_ticks_total", "Times a mixer clock fell behind and skipped ahead"
+)

@@ -18,6 +18,8 @@ import pytest
 
 from tests.harness import Server
 
+ROOT = Path(__file__).resolve().parents[2]
+
 CHECKS = ",".join(
     [
         "not_a_server_error",
@@ -72,7 +74,12 @@ async def test_schemathesis_finds_no_errors(server: Server, tmp_path: Path, mode
             "--seed",
             "20261124",
         ],
-        env={**os.environ, "SALON_FUZZ_TOKEN": token},
+        env={
+            **os.environ,
+            "SALON_FUZZ_TOKEN": token,
+            "SCHEMATHESIS_HOOKS": "tests.schemathesis_hooks",
+            "PYTHONPATH": str(ROOT),
+        },
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout[-6000:]

@@ -34,6 +34,7 @@ from salon.events.types import (
     SpaceEnded,
     SpaceEvent,
     SpaceStarted,
+    Speaking,
     Unmuted,
     from_json,
     to_json,
@@ -93,13 +94,14 @@ SAMPLES: list[Event] = [
     Muted(space_id=SPACE, at=AT, user_id=2, by=1),
     Unmuted(space_id=SPACE, at=AT, user_id=2),
     ReactionSent(space_id=SPACE, at=AT, user_id=2, emoji=Emoji.HEART),
+    Speaking(space_id=SPACE, at=AT, user_ids=[2, 3]),
     AudienceCount(space_id=SPACE, at=AT, count=12_345),
 ]
 
 
 def test_every_event_type_has_a_sample() -> None:
     members = _union_members()
-    assert len(members) == 17
+    assert len(members) == 18
     assert {type(sample) for sample in SAMPLES} == members
     assert len(SAMPLES) == len(members)
 

@@ -19,6 +19,11 @@ class Invalid(DomainError):
     title = "Invalid input"
 
 
+class BadRequest(DomainError):
+    status = 400
+    title = "Bad request"
+
+
 class Unauthorized(DomainError):
     status = 401
     title = "Not signed in"
@@ -37,6 +42,21 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status = 409
     title = "Conflict"
+
+
+class TooLarge(DomainError):
+    status = 413
+    title = "Too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "Unsupported media type"
+
+
+class Unavailable(DomainError):
+    status = 503
+    title = "Not available yet"
 
 
 class RateLimited(DomainError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Protocol
 
 from salon.events.types import Event
@@ -59,9 +60,19 @@ class Subscription:
         self._ready.set()
 
 
+Listener = Callable[[Event], None]
+
+
 class EventBus(Protocol):
     async def publish(self, event: Event) -> None:
         """Deliver ``event`` to every subscriber of its space (on every node)."""
+        ...
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener`` with every event of every space (for in-process engines).
+
+        Listeners must not block; their errors are logged, never propagated.
+        """
         ...
 
     def subscribe(self, space_id: str) -> Subscription: ...

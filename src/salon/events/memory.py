@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from salon.events.bus import Subscription
+import logging
+
+from salon.events.bus import Listener, Subscription
 from salon.events.types import Event
 from salon.metrics import EVENTS_PUBLISHED, SLOW_CONSUMERS
+
+log = logging.getLogger(__name__)
 
 
 class MemoryBus:
     def __init__(self, *, max_queue: int = 256) -> None:
         self.max_queue = max_queue
         self._subscribers: dict[str, set[Subscription]] = {}
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
 
     async def publish(self, event: Event) -> None:
         self.deliver(event)
@@ -18,6 +26,11 @@ class MemoryBus:
     def deliver(self, event: Event) -> None:
         """Hand ``event`` to local subscribers; never blocks."""
         EVENTS_PUBLISHED.labels(type=getattr(event, "type", "unknown")).inc()
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("event listener failed on %s", type(event).__name__)
         for subscription in list(self._subscribers.get(event.space_id, ())):
             was_overflowed = subscription.overflowed
             subscription.offer(event)

@@ -108,6 +108,13 @@ class ReactionSent(Event):
     emoji: Emoji
 
 
+class Speaking(Event):
+    """Who is speaking now (from the mixer's input levels); sent a few times a second at most."""
+
+    type: Literal["speaking"] = "speaking"
+    user_ids: list[int]
+
+
 class AudienceCount(Event):
     type: Literal["audience_count"] = "audience_count"
     count: int
@@ -130,6 +137,7 @@ SpaceEvent = Annotated[
     | Muted
     | Unmuted
     | ReactionSent
+    | Speaking
     | AudienceCount,
     Field(discriminator="type"),
 ]

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +18,9 @@ from salon.domain.errors import Conflict
 from salon.domain.reactions import SlidingWindowLimiter
 from salon.events.bus import EventBus
 from salon.events.types import Event
+
+if TYPE_CHECKING:
+    from salon.services.listening import ListenerTokens
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Context:
     clock: Clock
     hasher: PasswordHasher
     reaction_limiter: SlidingWindowLimiter
+    listener_tokens: ListenerTokens
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

@@ -1,0 +1,1 @@
+"""Bots: real clients for demos, tests and load (WebRTC speakers, LL-HLS listeners)."""

@@ -1,0 +1,78 @@
+"""Audio sources for bots: a tone, or a sound file, played in real time as a WebRTC track."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from aiortc import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError
+
+from salon.media.pcm import FRAME_SAMPLES, SAMPLE_RATE, Pcm
+
+
+def tone(frequency: float, seconds: float, *, level: float = 0.3) -> Pcm:
+    """A sine tone at ``level`` of full scale."""
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    return (np.sin(2 * np.pi * frequency * t) * level * 32767).astype(np.int16)
+
+
+def read_audio(path: Path) -> Pcm:
+    """Decode any file FFmpeg reads (WAV, MP3, ...) to 48 kHz mono PCM."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    chunks: list[Pcm] = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(audio=0):
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray().reshape(-1).astype(np.int16))
+    for out in resampler.resample(None):
+        chunks.append(out.to_ndarray().reshape(-1).astype(np.int16))
+    if not chunks:
+        raise ValueError(f"{path} has no audio")
+    return np.concatenate(chunks)
+
+
+class PcmTrack(MediaStreamTrack):
+    """Plays PCM (looping) in 20 ms frames, paced by the wall clock like a microphone."""
+
+    kind = "audio"
+
+    def __init__(self, pcm: Pcm, *, loop: bool = True) -> None:
+        super().__init__()
+        padded = len(pcm) + (-len(pcm)) % FRAME_SAMPLES
+        self._pcm = np.zeros(padded, dtype=np.int16)
+        self._pcm[: len(pcm)] = pcm
+        self._repeat = loop
+        self._offset = 0
+        self._pts = 0
+        self._started: float | None = None
+        #: Wall-clock time (time.time) at which each frame was handed to WebRTC, by pts.
+        self.sent_at: dict[int, float] = {}
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._started is None:
+            self._started = time.monotonic()
+        due = self._started + self._pts / SAMPLE_RATE
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if self._offset >= len(self._pcm):
+            if not self._repeat:
+                self.stop()
+                raise MediaStreamError
+            self._offset = 0
+        chunk = self._pcm[self._offset : self._offset + FRAME_SAMPLES]
+        self._offset += FRAME_SAMPLES
+        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        frame.time_base = Fraction(1, SAMPLE_RATE)
+        frame.pts = self._pts
+        self.sent_at[self._pts] = time.time()
+        self._pts += FRAME_SAMPLES
+        return frame

@@ -1,0 +1,125 @@
+"""The media engine: one Room per live space, steered by the space's events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+from salon.config import Settings
+from salon.events.bus import EventBus
+from salon.events.types import (
+    Event,
+    Muted,
+    ParticipantLeft,
+    RoleChanged,
+    SpaceCancelled,
+    SpaceEnded,
+    Speaking,
+    Unmuted,
+)
+from salon.media.hls.recorder import Recorder
+from salon.media.hls.stream import LiveStream
+from salon.media.room import Room
+from salon.metrics import LIVE_ROOMS
+
+log = logging.getLogger(__name__)
+
+ENDED_ROOM_SECONDS = 120.0
+
+
+class MediaEngine:
+    """Owns the rooms of this node. No HTTP and no SQL: callers authorize, then call in."""
+
+    def __init__(self, settings: Settings, bus: EventBus) -> None:
+        self.settings = settings
+        self._bus = bus
+        self.rooms: dict[str, Room] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._handlers: dict[type[Event], Callable[[Any], None]] = {
+            SpaceEnded: self._on_over,
+            SpaceCancelled: self._on_over,
+            Muted: self._on_muted,
+            Unmuted: self._on_unmuted,
+            RoleChanged: self._on_role_changed,
+            ParticipantLeft: self._on_left,
+        }
+        bus.add_listener(self._on_event)
+
+    def room(self, space_id: str) -> Room | None:
+        return self.rooms.get(space_id)
+
+    def open_room(self, space_id: str, *, recording: bool) -> Room:
+        """The running room of a live space, started on first use.
+
+        A recorded space's parts are also written under ``recordings_dir/<space id>/``.
+        """
+        room = self.rooms.get(space_id)
+        if room is None or room.ended:
+            stream = LiveStream()
+            if recording:
+                directory = self.settings.recordings_dir / space_id
+                stream.on_part = Recorder(directory, stream.init).on_part
+            room = Room(
+                space_id,
+                stream=stream,
+                ice_servers=list(self.settings.ice_servers),
+                on_speaking=self._publish_speaking,
+            )
+            room.start()
+            self.rooms[space_id] = room
+            LIVE_ROOMS.set(sum(not r.ended for r in self.rooms.values()))
+            log.info("media started for space %s", space_id)
+        return room
+
+    def _publish_speaking(self, space_id: str, user_ids: list[int]) -> None:
+        event = Speaking(space_id=space_id, at=datetime.now(UTC), user_ids=user_ids)
+        self._spawn(self._bus.publish(event))
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_event(self, event: Event) -> None:
+        handler = self._handlers.get(type(event))
+        if handler is not None and event.space_id in self.rooms:
+            handler(event)
+
+    def _on_over(self, event: SpaceEnded | SpaceCancelled) -> None:
+        room = self.rooms[event.space_id]
+        room.stop()  # before anyone asks again, the playlist carries ENDLIST
+        self._spawn(room.end())
+        # Keep the ended stream a little while so players fetch the final playlist (ENDLIST).
+        asyncio.get_running_loop().call_later(
+            ENDED_ROOM_SECONDS, self._drop_ended, event.space_id, room
+        )
+        LIVE_ROOMS.set(sum(not r.ended for r in self.rooms.values()))
+        log.info("media ended for space %s", event.space_id)
+
+    def _drop_ended(self, space_id: str, room: Room) -> None:
+        if self.rooms.get(space_id) is room:
+            del self.rooms[space_id]
+
+    def _on_muted(self, event: Muted) -> None:
+        self.rooms[event.space_id].set_muted(event.user_id, True)
+
+    def _on_unmuted(self, event: Unmuted) -> None:
+        self.rooms[event.space_id].set_muted(event.user_id, False)
+
+    def _on_role_changed(self, event: RoleChanged) -> None:
+        if event.role == "listener":
+            self._spawn(self.rooms[event.space_id].hang_up(event.user_id))
+
+    def _on_left(self, event: ParticipantLeft) -> None:
+        self._spawn(self.rooms[event.space_id].hang_up(event.user_id))
+
+    async def close(self) -> None:
+        for room in self.rooms.values():
+            if not room.ended:
+                await room.end()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,144 @@
+"""One stage member's WebRTC connection: their microphone up, their mix-minus down."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+import av
+import numpy as np
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamError
+
+from salon.media.pcm import SAMPLE_RATE, Pcm
+
+log = logging.getLogger(__name__)
+
+#: Mix frames waiting to be sent to one speaker; beyond this the oldest are dropped so the
+#: delay a speaker hears can never build up.
+OUTBOUND_FRAMES = 3
+
+
+class UnusableOffer(Exception):
+    """The client's SDP offer cannot be answered."""
+
+
+class MixMinusTrack(MediaStreamTrack):
+    """The audio a speaker hears: fed one 20 ms frame per mixer tick, paced by the mixer clock."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._frames: asyncio.Queue[Pcm] = asyncio.Queue(maxsize=OUTBOUND_FRAMES)
+        self._pts = 0
+
+    def feed(self, pcm: Pcm) -> None:
+        if self._frames.full():
+            self._frames.get_nowait()
+        self._frames.put_nowait(pcm)
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        pcm = await self._frames.get()
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        frame.time_base = Fraction(1, SAMPLE_RATE)
+        frame.pts = self._pts
+        self._pts += len(pcm)
+        return frame
+
+
+class StagePeer:
+    """A server-side RTCPeerConnection for one speaker (aiortc).
+
+    ``on_audio(user_id, pcm)`` receives their decoded microphone as 48 kHz mono; ``on_closed``
+    is called once when the connection fails or is closed, from either side.
+    """
+
+    def __init__(
+        self,
+        *,
+        user_id: int,
+        ice_servers: list[dict[str, Any]],
+        on_audio: Callable[[int, Pcm], None],
+        on_closed: Callable[[StagePeer], None],
+    ) -> None:
+        self.user_id = user_id
+        self.session_id = secrets.token_urlsafe(12)
+        self.outbound = MixMinusTrack()
+        self.answer_sdp = ""
+        self._on_audio = on_audio
+        self._on_closed = on_closed
+        self._closed = False
+        self._reader: asyncio.Task[None] | None = None
+        config = RTCConfiguration([RTCIceServer(**server) for server in ice_servers])
+        self._pc = RTCPeerConnection(configuration=config)
+        self._pc.on("track", self._on_track)
+        self._pc.on("connectionstatechange", self._on_state)
+
+    @property
+    def state(self) -> str:
+        return str(self._pc.connectionState)
+
+    async def answer(self, offer_sdp: str) -> str:
+        """Accept a WHIP offer; returns the SDP answer with every ICE candidate in it.
+
+        Raises UnusableOffer when the offer cannot be parsed or carries no audio.
+        """
+        try:
+            offer = RTCSessionDescription(sdp=offer_sdp, type="offer")
+            await self._pc.setRemoteDescription(offer)
+        except Exception as exc:  # aiortc raises many kinds on malformed SDP
+            await self._pc.close()
+            raise UnusableOffer(f"the SDP offer could not be used ({exc})") from exc
+        audio = [t for t in self._pc.getTransceivers() if t.kind == "audio"]
+        if not audio:
+            await self._pc.close()
+            raise UnusableOffer("the SDP offer has no audio")
+        audio[0].sender.replaceTrack(self.outbound)
+        audio[0].direction = "sendrecv"
+        await self._pc.setLocalDescription(await self._pc.createAnswer())
+        self.answer_sdp = str(self._pc.localDescription.sdp)
+        return self.answer_sdp
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "audio" and self._reader is None:
+            self._reader = asyncio.create_task(self._read(track), name=f"peer-{self.user_id}")
+
+    async def _read(self, track: MediaStreamTrack) -> None:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        with contextlib.suppress(MediaStreamError, asyncio.CancelledError):
+            while True:
+                frame = await track.recv()
+                if not isinstance(frame, av.AudioFrame):
+                    continue
+                for mono in resampler.resample(frame):
+                    pcm = np.ascontiguousarray(mono.to_ndarray().reshape(-1), dtype=np.int16)
+                    self._on_audio(self.user_id, pcm)
+
+    async def _on_state(self) -> None:
+        if self._pc.connectionState in ("failed", "closed"):
+            await self.close()
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._reader is not None:
+            self._reader.cancel()
+        self.outbound.stop()
+        await self._pc.close()
+        self._on_closed(self)

@@ -1,0 +1,126 @@
+"""One live space's media: stage peers in, mix-minus out, the program mix to LL-HLS."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from salon.media.hls.stream import LiveStream
+from salon.media.levels import ActiveSpeakers
+from salon.media.mixer import Mixer
+from salon.media.pcm import FRAME_MS
+from salon.media.peer import StagePeer
+from salon.metrics import MIXER_LATE_TICKS, STAGE_PEERS
+
+log = logging.getLogger(__name__)
+
+TICK = FRAME_MS / 1000
+#: Further behind than this, the clock skips ahead instead of racing to catch up.
+MAX_LAG_TICKS = 5
+
+
+class Room:
+    """The mixer clock and everything it drives, for one space.
+
+    Every 20 ms: one frame from each speaker (silence if late), each speaker gets everyone
+    else, listeners get everyone, and who is speaking is reported when it changes.
+    """
+
+    def __init__(
+        self,
+        space_id: str,
+        *,
+        stream: LiveStream,
+        ice_servers: list[dict[str, Any]],
+        on_speaking: Callable[[str, list[int]], None],
+    ) -> None:
+        self.space_id = space_id
+        self.stream = stream
+        self.mixer = Mixer()
+        self.speakers = ActiveSpeakers()
+        self.peers: dict[int, StagePeer] = {}
+        self._muted: dict[int, bool] = {}
+        self._ice_servers = ice_servers
+        self._on_speaking = on_speaking
+        self._clock: asyncio.Task[None] | None = None
+        self.ended = False
+
+    def start(self) -> None:
+        self._clock = asyncio.create_task(self._run(), name=f"mixer-{self.space_id}")
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        while True:
+            due += TICK
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif -delay > MAX_LAG_TICKS * TICK:
+                MIXER_LATE_TICKS.inc()
+                due = loop.time()
+            try:
+                self.tick(loop.time())
+            except Exception:
+                log.exception("mixer tick failed in space %s", self.space_id)
+
+    def tick(self, now: float) -> None:
+        mix = self.mixer.tick()
+        for user_id, peer in self.peers.items():
+            minus = mix.minus.get(user_id)
+            if minus is not None:
+                peer.outbound.feed(minus)
+        self.stream.push(mix.program)
+        speaking = self.speakers.update(mix.levels, now)
+        if speaking is not None:
+            self._on_speaking(self.space_id, sorted(speaking))
+
+    async def connect(self, user_id: int, offer_sdp: str, *, muted: bool) -> StagePeer:
+        """Open a speaker's connection; a new one replaces any they had (a reconnect)."""
+        old = self.peers.get(user_id)
+        if old is not None:
+            await old.close()
+        peer = StagePeer(
+            user_id=user_id,
+            ice_servers=self._ice_servers,
+            on_audio=self.mixer.push,
+            on_closed=self._forget,
+        )
+        await peer.answer(offer_sdp)
+        self.peers[user_id] = peer
+        self.mixer.add_input(user_id)
+        self.mixer.set_muted(user_id, muted)
+        STAGE_PEERS.inc()
+        return peer
+
+    def _forget(self, peer: StagePeer) -> None:
+        if self.peers.get(peer.user_id) is peer:
+            del self.peers[peer.user_id]
+            self.mixer.remove_input(peer.user_id)
+        STAGE_PEERS.dec()
+
+    def set_muted(self, user_id: int, muted: bool) -> None:
+        self.mixer.set_muted(user_id, muted)
+
+    async def hang_up(self, user_id: int, session_id: str | None = None) -> bool:
+        peer = self.peers.get(user_id)
+        if peer is None or (session_id is not None and peer.session_id != session_id):
+            return False
+        await peer.close()
+        return True
+
+    def stop(self) -> None:
+        """Stop the clock and close the stream (ENDLIST) at once; peers go with ``end``."""
+        self.ended = True
+        if self._clock is not None:
+            self._clock.cancel()
+        if not self.stream.ended:
+            self.stream.end()
+
+    async def end(self) -> None:
+        """Stop, then hang up on every speaker."""
+        self.stop()
+        for peer in list(self.peers.values()):
+            await peer.close()

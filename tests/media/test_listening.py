@@ -1,0 +1,177 @@
+"""Admission to the stage's WebRTC endpoint, listener tokens, blocking reload, replay."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import av
+import httpx
+import m3u8
+import numpy as np
+import pytest
+
+from salon.bots.analysis import tone_strength
+from salon.bots.listener import HlsListener, Playlist
+from salon.bots.speaker import WhipRefused, WhipSpeaker
+from salon.bots.tracks import PcmTrack, tone
+from tests.harness import Person, Server
+
+OFFER_HEADERS = {"Content-Type": "application/sdp"}
+
+
+async def _token(person: Person) -> str:
+    return str((await person.ok("POST", "/api/me/tokens", json={"name": "bot"}))["token"])
+
+
+async def _ticket(person: Person, sid: str) -> dict[str, str]:
+    ticket: dict[str, str] = await person.ok("GET", f"/api/spaces/{sid}/listen")
+    return ticket
+
+
+async def test_only_stage_members_may_open_a_speaking_connection(server: Server) -> None:
+    host = await server.person("host")
+    listener = await server.person("listener")
+    sid = (await host.create_space("Gate"))["id"]
+    await listener.join(sid)
+    whip = f"/api/spaces/{sid}/whip"
+    async with httpx.AsyncClient(base_url=server.url) as anonymous:
+        response = await anonymous.post(whip, content="v=0", headers=OFFER_HEADERS)
+        assert response.status_code == 401
+    await listener.call("POST", whip, content="v=0", headers=OFFER_HEADERS, status=403)
+    await host.call("POST", whip, content="v=0", headers={"Content-Type": "text/plain"}, status=415)
+    bad = await host.call("POST", whip, content="not sdp", headers=OFFER_HEADERS, status=422)
+    assert "SDP" in bad.json()["detail"]
+    # A real offer from someone who is not on the stage is still refused.
+    speaker = WhipSpeaker(server.url, sid, await _token(listener), PcmTrack(tone(440, 1)))
+    with pytest.raises(WhipRefused) as refused:
+        await speaker.connect()
+    assert refused.value.status == 403
+    await host.ok("POST", f"/api/spaces/{sid}/end")
+    await host.call("POST", whip, content="v=0", headers=OFFER_HEADERS, status=409)
+
+
+async def test_audio_urls_need_a_valid_token_for_that_space(server: Server) -> None:
+    host = await server.person("host")
+    other_host = await server.person("other")
+    sid = (await host.create_space("Tokens"))["id"]
+    other = (await other_host.create_space("Elsewhere"))["id"]
+    ticket = await _ticket(host, sid)
+    base = f"/api/spaces/{sid}/hls"
+    token = ticket["token"]
+    await host.call("GET", f"{base}/live.m3u8", params={"token": token}, status=200)
+    await host.call("GET", f"{base}/init.mp4", params={"token": token}, status=200)
+    await host.call("GET", f"{base}/live.m3u8", params={"token": token + "x"}, status=403)
+    await host.call("GET", f"{base}/live.m3u8", status=422)
+    foreign = (await _ticket(other_host, other))["token"]
+    await host.call("GET", f"{base}/live.m3u8", params={"token": foreign}, status=403)
+    server.clock.advance(server.settings.listener_token_seconds + 1)
+    expired = await host.call("GET", f"{base}/init.mp4", params={"token": token}, status=403)
+    assert "expired" in expired.json()["detail"]
+
+
+async def test_blocking_reload_delivers_each_new_part_as_it_is_published(server: Server) -> None:
+    host = await server.person("host")
+    sid = (await host.create_space("Blocking"))["id"]
+    token = (await _ticket(host, sid))["token"]
+    url = f"/api/spaces/{sid}/hls/live.m3u8"
+    first = Playlist.parse((await host.call("GET", url, params={"token": token})).text)
+    last = first.parts[-1] if first.parts else None
+    msn, part = (last.msn, last.index + 1) if last else (first.media_sequence, 0)
+    seen = []
+    for _ in range(8):
+        response = await host.call(
+            "GET", url, params={"token": token, "_HLS_msn": msn, "_HLS_part": part}, status=200
+        )
+        playlist = Playlist.parse(response.text)
+        parsed = m3u8.loads(response.text)
+        assert parsed.server_control.can_block_reload == "YES"
+        newest = playlist.parts[-1]
+        assert (newest.msn, newest.index) >= (msn, part) or newest.msn > msn
+        seen.append((newest.msn, newest.index))
+        msn, part = newest.msn, newest.index + 1
+    assert seen == sorted(set(seen)), "every answer brought a newer part"
+    # A part too far ahead is refused, as is a part number without a sequence number.
+    await host.call("GET", url, params={"token": token, "_HLS_msn": msn + 10}, status=400)
+    await host.call("GET", url, params={"token": token, "_HLS_part": 1}, status=400)
+
+
+async def test_the_hinted_part_is_held_until_published(server: Server) -> None:
+    host = await server.person("host")
+    sid = (await host.create_space("Hint"))["id"]
+    token = (await _ticket(host, sid))["token"]
+    text = (
+        await host.call("GET", f"/api/spaces/{sid}/hls/live.m3u8", params={"token": token})
+    ).text
+    hint = m3u8.loads(text).preload_hint
+    assert hint is not None
+    assert hint.hint_type == "PART"
+    name = hint.uri.split("?")[0]
+    part = await host.call("GET", f"/api/spaces/{sid}/hls/{name}", params={"token": token})
+    assert part.status_code == 200
+    assert part.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+async def test_speaking_events_follow_who_is_talking(server: Server) -> None:
+    host = await server.person("host")
+    sid = (await host.create_space("Who speaks"))["id"]
+    bot = WhipSpeaker(server.url, sid, await _token(host), PcmTrack(tone(300, 1)))
+    async with host.events(sid) as stream, bot:
+        speaking = await stream.until(
+            lambda e: e["type"] == "speaking" and host.id in e["user_ids"], within=10
+        )
+        assert speaking["user_ids"] == [host.id]
+
+
+async def test_a_reconnect_replaces_the_old_connection(server: Server) -> None:
+    host = await server.person("host")
+    sid = (await host.create_space("Flaky network"))["id"]
+    token = await _token(host)
+    first = WhipSpeaker(server.url, sid, token, PcmTrack(tone(300, 1)))
+    await first.connect()
+    async with WhipSpeaker(server.url, sid, token, PcmTrack(tone(500, 1))) as second:
+        async with asyncio.timeout(5):
+            await first.closed.wait()
+        async with asyncio.timeout(5):
+            while not second.heard:  # noqa: ASYNC110 - the bot exposes no event for audio
+                await asyncio.sleep(0.05)
+    await first.hang_up()
+
+
+async def test_a_recorded_space_replays_as_vod_after_it_ends(server: Server) -> None:
+    host = await server.person("host")
+    sid = (await host.create_space("On the record", recording=True))["id"]
+    async with host.events(sid):  # keep the host connected
+        async with WhipSpeaker(server.url, sid, await _token(host), PcmTrack(tone(440, 1))):
+            await host.ok("POST", f"/api/spaces/{sid}/participants/{host.id}/unmute")
+            async with HlsListener(server.url, sid, headers={"Cookie": host.cookie_header}) as hls:
+                await hls.listen(2.0)
+        await host.ok("POST", f"/api/spaces/{sid}/end")
+    ticket = await _ticket(host, sid)
+    assert "/recording/index.m3u8" in ticket["playlist_url"]
+    text = (await host.call("GET", ticket["playlist_url"], status=200)).text
+    vod = m3u8.loads(text)
+    assert vod.is_endlist
+    assert vod.playlist_type == "vod"
+    base = f"/api/spaces/{sid}/recording/"
+    init = (await host.call("GET", base + vod.segment_map[0].uri, status=200)).content
+    media = b"".join(
+        [(await host.call("GET", base + s.uri, status=200)).content for s in vod.segments]
+    )
+    with av.open(io.BytesIO(init + media), mode="r") as container:
+        audio = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(audio=0)])
+    pcm = (audio * 32767).astype(np.int16)
+    assert len(pcm) / 48_000 >= 2.0
+    assert tone_strength(pcm, 440) > 0.05
+
+
+async def test_the_live_playlist_ends_with_the_space(server: Server) -> None:
+    host = await server.person("host")
+    sid = (await host.create_space("The end"))["id"]
+    token = (await _ticket(host, sid))["token"]
+    url = f"/api/spaces/{sid}/hls/live.m3u8"
+    assert not m3u8.loads((await host.call("GET", url, params={"token": token})).text).is_endlist
+    await host.ok("POST", f"/api/spaces/{sid}/end")
+    ended = m3u8.loads((await host.call("GET", url, params={"token": token}, status=200)).text)
+    assert ended.is_endlist
+    assert ended.preload_hint is None
