@@ -27,6 +27,9 @@ POSTGRES_ADMIN_DSN = os.environ.get(
 )
 BACKENDS = ("sqlite", "postgres")
 
+#: The password every test account gets.
+PASSWORD = "s3cret-pass"
+
 #: Cheap password hashing for tests (the production defaults are deliberately slow).
 FAST_HASHING: dict[str, Any] = {"argon2_time_cost": 1, "argon2_memory_kib": 1024}
 
@@ -124,11 +127,29 @@ class Server:
             json={
                 "handle": handle,
                 "display_name": display_name or handle,
-                "password": "s3cret-pass",
+                "password": PASSWORD,
             },
         )
         assert response.status_code == 201, response.text
         return Person(self, client, response.json())
+
+
+@asynccontextmanager
+async def client(server: Server, **headers: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A fresh client with an empty cookie jar: anonymous until it signs in."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=headers) as http:
+        yield http
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """Assert ``response`` is an RFC 9457 problem with ``status``; return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json", response.text
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    return body
 
 
 class Person:

@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import ServerFactory
-from tests.harness import Server
-
-PASSWORD = "s3cret-pass"
-
-
-@asynccontextmanager
-async def client(server: Server, **headers: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A fresh client with an empty cookie jar."""
-    async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=headers) as http:
-        yield http
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    """Assert ``response`` is an RFC 9457 problem with ``status``; return its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json", response.text
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    return body
+from tests.harness import PASSWORD, Server, client, problem
 
 
 def register_body(handle: str, **overrides: Any) -> dict[str, Any]:

@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.harness import Person, Server
-
-PASSWORD = "s3cret-pass"
-
-
-@asynccontextmanager
-async def client(server: Server, **headers: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=headers) as http:
-        yield http
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json", response.text
-    body: dict[str, Any] = response.json()
-    assert body["detail"]
-    return body
+from tests.harness import PASSWORD, Person, Server, client, problem
 
 
 async def update(admin: Person, handle: str, **changes: bool) -> dict[str, Any]:

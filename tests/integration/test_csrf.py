@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -13,15 +11,9 @@ from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
 from tests.conftest import ServerFactory
-from tests.harness import Person, Server
+from tests.harness import Person, Server, client
 
 EVIL = "https://evil.example"
-
-
-@asynccontextmanager
-async def client(server: Server, **headers: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=headers) as http:
-        yield http
 
 
 def refused(response: httpx.Response) -> None:

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 
-from tests.harness import Person, Server
-
-
-@asynccontextmanager
-async def anonymous(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-        yield http
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json", response.text
-    body: dict[str, Any] = response.json()
-    assert body["detail"]
-    return body
+from tests.harness import Person, Server, client, problem
 
 
 async def profile(viewer: Person, handle: str) -> dict[str, Any]:
@@ -104,7 +88,7 @@ async def test_counts_with_several_followers(server: Server) -> None:
     assert seen["following_count"] == 1
     assert seen["followed_by_me"] is True
     assert (await profile(star, "star"))["followed_by_me"] is False
-    async with anonymous(server) as http:
+    async with client(server) as http:
         anon = (await http.get("/api/users/star")).json()
         assert anon["followers_count"] == 4
         assert anon["following_count"] == 1
@@ -150,7 +134,7 @@ async def test_followers_list_pages_newest_first(server: Server) -> None:
     assert set(rows[0]) == {"id", "handle", "display_name", "verified"}
     assert rows[0]["id"] == fans[4].id
     # Anyone may read the lists.
-    async with anonymous(server) as http:
+    async with client(server) as http:
         response = await http.get("/api/users/star/followers", params={"limit": 3})
         assert response.status_code == 200
         assert [r["handle"] for r in response.json()] == newest_first[:3]
@@ -220,7 +204,7 @@ async def test_anonymous_cannot_follow_or_unfollow(server: Server) -> None:
     alice = await server.person("alice")
     bob = await server.person("bob")
     await bob.call("PUT", "/api/users/alice/follow", status=204)
-    async with anonymous(server) as http:
+    async with client(server) as http:
         problem(await http.put("/api/users/alice/follow"), 401)
         problem(await http.delete("/api/users/alice/follow"), 401)
         problem(await http.put("/api/users/ghost/follow"), 401)

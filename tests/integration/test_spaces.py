@@ -3,22 +3,13 @@ joining and leaving."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.conftest import ServerFactory
-from tests.harness import Person, Server
-
-
-@asynccontextmanager
-async def anonymous(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-        yield http
+from tests.harness import Person, Server, client
 
 
 def at(server: Server, **delta: float) -> datetime:
@@ -234,7 +225,7 @@ async def test_title_and_topics_limits_accepted(server: Server) -> None:
 
 async def test_anonymous_cannot_create(server: Server) -> None:
     host = await server.person("host")
-    async with anonymous(server) as http:
+    async with client(server) as http:
         response = await http.post("/api/spaces", json={"title": "anon"})
         assert response.status_code == 401
         assert response.headers["content-type"] == "application/problem+json"
@@ -377,7 +368,7 @@ async def test_lifecycle_needs_sign_in(server: Server) -> None:
     host = await server.person("host")
     later = await schedule(host, days=1)
     live = await host.create_space("Live")
-    async with anonymous(server) as http:
+    async with client(server) as http:
         for path in (
             f"/api/spaces/{later['id']}/start",
             f"/api/spaces/{later['id']}/cancel",
@@ -400,7 +391,7 @@ async def test_lifecycle_needs_sign_in(server: Server) -> None:
 async def test_get_one_space(server: Server) -> None:
     host = await server.person("host")
     space = await host.create_space("Live", topics=["a"])
-    async with anonymous(server) as http:
+    async with client(server) as http:
         response = await http.get(f"/api/spaces/{space['id']}")
         assert response.status_code == 200
         seen = response.json()
@@ -442,7 +433,7 @@ async def test_live_list_puts_followed_hosts_first_then_by_audience(server: Serv
     assert counts == {big["id"]: 3, mid["id"]: 2, small["id"]: 1}
 
     by_audience = [big["id"], mid["id"], small["id"]]
-    async with anonymous(server) as http:
+    async with client(server) as http:
         response = await http.get("/api/spaces")
         assert [s["id"] for s in response.json()] == by_audience
         response = await http.get("/api/spaces", params={"state": "live"})
@@ -463,7 +454,7 @@ async def test_live_list_puts_followed_hosts_first_then_by_audience(server: Serv
     await listeners[1].ok("POST", f"/api/spaces/{big['id']}/leave")
     await listeners[0].join(small["id"])
     await listeners[1].join(small["id"])
-    async with anonymous(server) as http:
+    async with client(server) as http:
         response = await http.get("/api/spaces")
         assert [s["id"] for s in response.json()] == [small["id"], mid["id"], big["id"]]
 
@@ -496,7 +487,7 @@ async def test_scheduled_list_soonest_first(server: Server) -> None:
     await viewer.create_space("Live now")
     expected = [tomorrow["id"], in_two_days["id"], in_three_days["id"]]
     assert await list_ids(viewer, "scheduled") == expected
-    async with anonymous(server) as http:
+    async with client(server) as http:
         response = await http.get("/api/spaces", params={"state": "scheduled"})
         assert [s["id"] for s in response.json()] == expected
         assert all(s["state"] == "scheduled" for s in response.json())
@@ -527,7 +518,7 @@ async def test_reminders_on_a_scheduled_space(server: Server) -> None:
     assert (await get_space(host, sid))["reminder_set"] is False
     listed = await fan.ok("GET", "/api/spaces?state=scheduled")
     assert listed[0]["reminder_set"] is True
-    async with anonymous(server) as http:
+    async with client(server) as http:
         assert (await http.get(f"/api/spaces/{sid}")).json()["reminder_set"] is False
 
     for _ in range(2):
