@@ -19,6 +19,7 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
+from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError
 
 from salon.media.pcm import SAMPLE_RATE, Pcm
@@ -28,6 +29,20 @@ log = logging.getLogger(__name__)
 #: Mix frames waiting to be sent to one speaker; beyond this the oldest are dropped so the
 #: delay a speaker hears can never build up.
 OUTBOUND_FRAMES = 3
+
+
+#: Audio packets aiortc holds before decoding. Its default of 4 adds 80 ms to every word on the
+#: stage; the mixer already turns a late packet into a moment of silence, so one is enough.
+JITTER_PACKETS = 1
+
+
+def _shorten_jitter_buffer(receiver: Any) -> None:
+    # aiortc does not expose the setting; its receiver keeps the buffer in a private attribute.
+    attribute = "_RTCRtpReceiver__jitter_buffer"
+    if hasattr(receiver, attribute):
+        setattr(receiver, attribute, JitterBuffer(capacity=16, prefetch=JITTER_PACKETS))
+    else:
+        log.warning("aiortc changed: cannot shorten the audio jitter buffer")
 
 
 class UnusableOffer(Exception):
@@ -108,6 +123,7 @@ class StagePeer:
         if not audio:
             await self._pc.close()
             raise UnusableOffer("the SDP offer has no audio")
+        _shorten_jitter_buffer(audio[0].receiver)
         audio[0].sender.replaceTrack(self.outbound)
         audio[0].direction = "sendrecv"
         await self._pc.setLocalDescription(await self._pc.createAnswer())
