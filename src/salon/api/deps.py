@@ -18,7 +18,8 @@ _bearer = HTTPBearer(auto_error=False, description="A personal API token (salon_
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Browser session")
 
 
-def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:
+    # async: a plain def would cost a thread-pool hop on every request.
     ctx: Context = request.app.state.ctx
     return ctx
 
