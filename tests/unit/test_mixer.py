@@ -387,3 +387,34 @@ def test_downmix_rejects_bad_frames() -> None:
         downmix_to_mono(np.zeros((1, 7), dtype=np.int16), 2)
     with pytest.raises(ValueError, match="channels"):
         downmix_to_mono(np.zeros((1, 8), dtype=np.int16), 0)
+
+
+def test_a_standing_queue_is_drained_after_a_window() -> None:
+    from salon.media.mixer import DRAIN_WINDOW_TICKS
+
+    mixer = Mixer()
+    mixer.add_input(1)
+    frame = np.full(FRAME_SAMPLES, 1000, dtype=np.int16)
+    mixer.push(1, np.concatenate([frame, frame]))  # a burst at connect: one frame too many
+    for _ in range(DRAIN_WINDOW_TICKS - 1):
+        mixer.tick()
+        mixer.push(1, frame)
+    # Each tick takes one frame and one arrives: a frame stays queued, 20 ms of delay.
+    assert mixer.buffered(1) == 2 * FRAME_SAMPLES
+    mixer.tick()  # the window closes: its low-water mark held a whole frame, which goes
+    mixer.push(1, frame)
+    assert mixer.buffered(1) == FRAME_SAMPLES
+
+
+def test_jitter_that_empties_the_buffer_is_not_drained() -> None:
+    from salon.media.mixer import DRAIN_WINDOW_TICKS
+
+    mixer = Mixer()
+    mixer.add_input(1)
+    frame = np.full(FRAME_SAMPLES, 1000, dtype=np.int16)
+    heard = 0
+    for tick in range(DRAIN_WINDOW_TICKS * 3):
+        if tick % 2 == 0:
+            mixer.push(1, np.concatenate([frame, frame]))  # packets arrive in pairs
+        heard += int(np.any(mixer.tick().program))
+    assert heard == DRAIN_WINDOW_TICKS * 3  # every tick had audio: nothing was thrown away

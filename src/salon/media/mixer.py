@@ -22,6 +22,10 @@ from salon.media.pcm import FRAME_SAMPLES, Pcm
 #: speaker adds to the mix can never grow past 60 ms however their packets bunch up.
 MAX_BUFFERED_FRAMES = 3
 
+#: Ticks over which a buffer's low-water mark is watched (1 s). If even its lowest point held
+#: a whole frame, that frame is standing delay, not jitter protection, and is dropped.
+DRAIN_WINDOW_TICKS = 50
+
 _INT16_MIN = int(np.iinfo(np.int16).min)
 _INT16_MAX = int(np.iinfo(np.int16).max)
 
@@ -46,11 +50,13 @@ class Mix:
 class _JitterBuffer:
     """A bounded FIFO of one input's samples in a preallocated int16 array (no per-push alloc)."""
 
-    __slots__ = ("_buffer", "fill")
+    __slots__ = ("_buffer", "_low_water", "_ticks", "fill")
 
     def __init__(self, capacity: int) -> None:
         self._buffer: Pcm = np.zeros(capacity, dtype=np.int16)
         self.fill = 0
+        self._low_water = capacity
+        self._ticks = 0
 
     def push(self, pcm: Pcm) -> None:
         capacity = self._buffer.shape[0]
@@ -71,12 +77,27 @@ class _JitterBuffer:
         """Move one frame into ``row``; silence (and nothing consumed) if less is buffered."""
         if self.fill < FRAME_SAMPLES:
             row[:] = 0
+            self._watch()
             return False
         row[:] = self._buffer[:FRAME_SAMPLES]
-        rest = self.fill - FRAME_SAMPLES
-        self._buffer[:rest] = self._buffer[FRAME_SAMPLES : self.fill]
-        self.fill = rest
+        self._drop(FRAME_SAMPLES)
+        self._watch()
         return True
+
+    def _drop(self, samples: int) -> None:
+        rest = self.fill - samples
+        self._buffer[:rest] = self._buffer[samples : self.fill]
+        self.fill = rest
+
+    def _watch(self) -> None:
+        """Drain a standing queue: a burst (e.g. at connect) would otherwise delay for good."""
+        self._low_water = min(self._low_water, self.fill)
+        self._ticks += 1
+        if self._ticks >= DRAIN_WINDOW_TICKS:
+            if self._low_water >= FRAME_SAMPLES:
+                self._drop(FRAME_SAMPLES)
+            self._low_water = self._buffer.shape[0]
+            self._ticks = 0
 
     def clear(self) -> None:
         self.fill = 0
