@@ -156,7 +156,7 @@ async def hls(
             },
         )
     if name == "init.mp4":
-        return Response(stream.init, media_type=MP4, headers={"Cache-Control": IMMUTABLE})
+        return Response(stream.init, media_type=MP4, headers=_cached(IMMUTABLE))
     match = _MEDIA.match(name)
     assert match is not None  # the path pattern guarantees it
     if match.group(1) is not None:
@@ -169,7 +169,13 @@ async def hls(
             data = stream.part(msn, index)
     if data is None:
         raise NotFound(f"{name} is not in the live window")
-    return Response(data, media_type=MP4, headers={"Cache-Control": IMMUTABLE})
+    return Response(data, media_type=MP4, headers=_cached(IMMUTABLE))
+
+
+def _cached(cache_control: str) -> dict[str, str]:
+    # Players on other origins (embeds, CDNs) may fetch audio: the token in the URL, not a
+    # cookie, is what opens it, so allowing any origin gives nothing away.
+    return {"Cache-Control": cache_control, "Access-Control-Allow-Origin": "*"}
 
 
 async def _live_stream(request: Request, ctx: Context, space_id: str) -> LiveStream:
@@ -215,12 +221,12 @@ async def replay(
         return Response(
             vod_playlist(directory, query=f"token={token}"),
             media_type=PLAYLIST,
-            headers={"Cache-Control": "public, max-age=60"},
+            headers=_cached("public, max-age=60"),
         )
     path = directory / name
     if not path.is_file():
         raise NotFound(f"{name} is not part of this recording")
-    return Response(path.read_bytes(), media_type=MP4, headers={"Cache-Control": IMMUTABLE})
+    return Response(path.read_bytes(), media_type=MP4, headers=_cached(IMMUTABLE))
 
 
 async def _wait(stream: LiveStream, msn: int, part: int | None) -> None:
