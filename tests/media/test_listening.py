@@ -175,3 +175,24 @@ async def test_the_live_playlist_ends_with_the_space(server: Server) -> None:
     ended = m3u8.loads((await host.call("GET", url, params={"token": token}, status=200)).text)
     assert ended.is_endlist
     assert ended.preload_hint is None
+
+
+async def test_cache_headers_suit_a_cdn(server: Server) -> None:
+    host = await server.person("host")
+    sid = (await host.create_space("Cacheable"))["id"]
+    token = (await _ticket(host, sid))["token"]
+    base = f"/api/spaces/{sid}/hls"
+    plain = await host.call("GET", f"{base}/live.m3u8", params={"token": token}, status=200)
+    assert plain.headers["cache-control"] == "no-cache"
+    assert plain.headers["content-type"] == "application/vnd.apple.mpegurl"
+    assert plain.headers["access-control-allow-origin"] == "*"
+    first = Playlist.parse(plain.text).media_sequence
+    blocked = await host.call(
+        "GET",
+        f"{base}/live.m3u8",
+        params={"token": token, "_HLS_msn": first, "_HLS_part": 0},
+        status=200,
+    )
+    assert blocked.headers["cache-control"] == "public, max-age=6"
+    init = await host.call("GET", f"{base}/init.mp4", params={"token": token}, status=200)
+    assert init.headers["cache-control"] == "public, max-age=31536000, immutable"

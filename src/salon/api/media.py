@@ -151,9 +151,8 @@ async def hls(
         return Response(
             stream.playlist(query=f"token={token}"),
             media_type=PLAYLIST,
-            headers={
-                "Cache-Control": "public, max-age=1" if hls_msn is None else "public, max-age=6"
-            },
+            # A blocking-reload URL names one moment of the stream; a plain one is always news.
+            headers=_cached(PLAYLIST_CACHE if hls_msn is None else BLOCKED_CACHE),
         )
     if name == "init.mp4":
         return Response(stream.init, media_type=MP4, headers=_cached(IMMUTABLE))
