@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from aiortc import RTCPeerConnection
 
+from salon.media.hls.stream import LiveStream
 from salon.media.peer import JITTER_PACKETS, _shorten_jitter_buffer
+from salon.media.room import Room
 
 
 async def test_the_audio_jitter_buffer_is_shortened() -> None:
@@ -16,3 +18,19 @@ async def test_the_audio_jitter_buffer_is_shortened() -> None:
         assert buffer._prefetch == JITTER_PACKETS
     finally:
         await pc.close()
+
+
+async def test_a_mute_heard_while_connecting_wins_over_the_older_database_value() -> None:
+    room = Room("s", stream=LiveStream(), ice_servers=[], on_speaking=lambda *_: None)
+    client = RTCPeerConnection()
+    try:
+        client.addTransceiver("audio", direction="sendrecv")
+        await client.setLocalDescription(await client.createOffer())
+        room.set_muted(7, True)  # the event arrives after admission read muted=False
+        await room.connect(7, client.localDescription.sdp, muted=False)
+        assert room.mixer.is_muted(7)
+        room.set_muted(7, False)
+        assert not room.mixer.is_muted(7)
+    finally:
+        await room.end()
+        await client.close()

@@ -85,9 +85,8 @@ async def whip_offer(
         peer = await room.connect(user.id, body.decode("utf-8", "replace"), muted=me.muted)
     except UnusableOffer as exc:
         raise Invalid(str(exc)) from None
-    answer = peer.answer_sdp
     return Response(
-        answer,
+        peer.answer_sdp,
         status_code=201,
         media_type=SDP,
         headers={"Location": f"/api/spaces/{space_id}/whip/{peer.session_id}"},

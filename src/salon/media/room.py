@@ -91,7 +91,8 @@ class Room:
         await peer.answer(offer_sdp)
         self.peers[user_id] = peer
         self.mixer.add_input(user_id)
-        self.mixer.set_muted(user_id, muted)
+        # A mute event seen since the caller read ``muted`` from the database is newer.
+        self.mixer.set_muted(user_id, self._muted.get(user_id, muted))
         STAGE_PEERS.inc()
         return peer
 
@@ -102,6 +103,7 @@ class Room:
         STAGE_PEERS.dec()
 
     def set_muted(self, user_id: int, muted: bool) -> None:
+        self._muted[user_id] = muted
         self.mixer.set_muted(user_id, muted)
 
     async def hang_up(self, user_id: int, session_id: str | None = None) -> bool:
