@@ -191,12 +191,8 @@ async def in_process_server() -> AsyncIterator[Server]:
             log_level="WARNING",
             **FAST_HASHING,
         )
-        server = Server(settings, OffsetClock())
-        await server.start()
-        try:
+        async with Server(settings, OffsetClock()) as server:
             yield server
-        finally:
-            await server.stop()
 
 
 class ServerProcess:

@@ -34,12 +34,8 @@ def make_server(backend: str, tmp_path: Path) -> ServerFactory:
                 **FAST_HASHING,
                 **overrides,
             }
-            server = Server(Settings(**values), OffsetClock(), send_buffer=send_buffer)
-            await server.start()
-            try:
+            async with Server(Settings(**values), OffsetClock(), send_buffer=send_buffer) as server:
                 yield server
-            finally:
-                await server.stop()
 
     return factory
 

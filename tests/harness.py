@@ -105,6 +105,13 @@ class Server:
         else:
             raise RuntimeError("the server did not start in time")
 
+    async def __aenter__(self) -> Server:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
     async def stop(self) -> None:
         self._server.should_exit = True
         await asyncio.to_thread(self._thread.join, 10)

@@ -143,12 +143,8 @@ async def running_server(backend: str, tmp: Path) -> AsyncIterator[Server]:
             sweep_interval_seconds=0.05,
             **FAST_HASHING,
         )
-        server = Server(settings, OffsetClock())
-        await server.start()
-        try:
+        async with Server(settings, OffsetClock()) as server:
             yield server
-        finally:
-            await server.stop()
 
 
 class SharedScenes:
