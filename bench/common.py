@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import json
 import os
 import platform
@@ -387,29 +386,6 @@ class TimedSpeaker(WhipSpeaker):
 
 
 # ---------------------------------------------------------------- LL-HLS
-
-
-class PartDecoder:
-    """Decodes fMP4 parts (with the init segment) to 48 kHz mono int16, like a player."""
-
-    def __init__(self, init: bytes) -> None:
-        self._init = init
-        self._codec = av.CodecContext.create("aac", "r")
-
-    def decode(self, fragment: bytes) -> Pcm:
-        out: list[Pcm] = []
-        with av.open(io.BytesIO(self._init + fragment), mode="r", format="mp4") as container:
-            stream = container.streams.audio[0]
-            if self._codec.extradata is None:
-                self._codec.extradata = stream.codec_context.extradata
-            for packet in container.demux(stream):
-                if packet.size == 0:
-                    continue
-                for frame in self._codec.decode(packet):
-                    pcm = frame.to_ndarray()
-                    mono = pcm.mean(axis=0) if pcm.ndim == 2 else pcm
-                    out.append(np.clip(mono * 32767, -32768, 32767).astype(np.int16))
-        return np.concatenate(out) if out else np.zeros(0, dtype=np.int16)
 
 
 @dataclass

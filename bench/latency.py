@@ -37,7 +37,6 @@ import numpy as np
 from bench.common import (
     FetchedPart,
     HlsFollower,
-    PartDecoder,
     TimedChunks,
     TimedSpeaker,
     build_stage,
@@ -54,6 +53,7 @@ from bench.common import (
     summary_ms,
     timed_onsets,
 )
+from salon.bots.listener import PartDecoder
 from salon.bots.tracks import PcmTrack, tone
 from salon.media.pcm import FRAME_SAMPLES, SAMPLE_RATE
 from salon.media.room import Room

@@ -37,7 +37,6 @@ from bench.common import (
     FetchedPart,
     HlsFollower,
     Int16s,
-    PartDecoder,
     TimedSpeaker,
     build_stage,
     in_process_server,
@@ -48,6 +47,7 @@ from bench.common import (
     save,
     show,
 )
+from salon.bots.listener import PartDecoder
 from salon.bots.tracks import PcmTrack, read_audio
 from salon.media.hls.encoder import AacEncoder
 from salon.media.mixer import downmix_to_mono

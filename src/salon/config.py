@@ -51,10 +51,6 @@ class Settings(BaseSettings):
     )
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    @property
     def recordings_dir(self) -> Path:
         return self.var_dir / "recordings"
 

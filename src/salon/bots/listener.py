@@ -82,6 +82,38 @@ def _attributes(line: str) -> dict[str, str]:
     return attrs
 
 
+class PartDecoder:
+    """Decodes fMP4 parts in order, like a player: one AAC decoder across part boundaries.
+
+    ``max_gap_samples`` is the largest hole seen between consecutive AAC frames.
+    """
+
+    def __init__(self, init: bytes) -> None:
+        self.init = init
+        self.max_gap_samples = 0
+        self._codec = av.CodecContext.create("aac", "r")
+        self._next_pts: int | None = None
+
+    def decode(self, fragment: bytes) -> Pcm:
+        """One part's audio as 48 kHz mono int16."""
+        out: list[Pcm] = []
+        with av.open(io.BytesIO(self.init + fragment), mode="r", format="mp4") as container:
+            stream = container.streams.audio[0]
+            if self._codec.extradata is None:
+                self._codec.extradata = stream.codec_context.extradata
+            for packet in container.demux(stream):
+                if packet.size == 0 or packet.pts is None:
+                    continue
+                if self._next_pts is not None:
+                    self.max_gap_samples = max(self.max_gap_samples, packet.pts - self._next_pts)
+                self._next_pts = packet.pts + 1024
+                for frame in self._codec.decode(packet):
+                    pcm = frame.to_ndarray()
+                    mono = pcm.mean(axis=0) if pcm.ndim == 2 else pcm
+                    out.append(np.clip(mono * 32767, -32768, 32767).astype(np.int16))
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int16)
+
+
 class HlsListener:
     """Fetches a listener ticket, then follows the live playlist with blocking reloads.
 
@@ -94,12 +126,13 @@ class HlsListener:
         self.base_url = base_url.rstrip("/")
         self.space_id = space_id
         self._client = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
-        self._decoder = av.CodecContext.create("aac", "r")
-        self._init = b""
+        self._decoder: PartDecoder | None = None
         self.playlist_url = ""
         self.delays: list[float] = []
-        self.max_gap_samples = 0
-        self._next_pts: int | None = None
+
+    @property
+    def max_gap_samples(self) -> int:
+        return self._decoder.max_gap_samples if self._decoder is not None else 0
 
     async def __aenter__(self) -> HlsListener:
         ticket = await self._client.get(f"/api/spaces/{self.space_id}/listen")
@@ -130,8 +163,8 @@ class HlsListener:
 
     async def listen(self, seconds: float) -> Pcm:
         playlist = await self._playlist()
-        if not self._init:
-            self._init = await self._get(playlist.map_uri)
+        if self._decoder is None:
+            self._decoder = PartDecoder(await self._get(playlist.map_uri))
         last = playlist.parts[-1] if playlist.parts else None
         want = (last.msn, last.index + 1) if last else (playlist.media_sequence, 0)
         chunks: list[Pcm] = []
@@ -156,24 +189,6 @@ class HlsListener:
                         if p.msn == part.msn and p.index < part.index
                     )
                     self.delays.append(arrived - (start.timestamp() + offset + part.duration))
-                chunks.extend(self._decode(data))
+                chunks.append(self._decoder.decode(data))
                 want = (part.msn, part.index + 1)
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
-
-    def _decode(self, fragment: bytes) -> list[Pcm]:
-        out: list[Pcm] = []
-        with av.open(io.BytesIO(self._init + fragment), mode="r", format="mp4") as container:
-            stream = container.streams.audio[0]
-            if self._decoder.extradata is None:
-                self._decoder.extradata = stream.codec_context.extradata
-            for packet in container.demux(stream):
-                if packet.size == 0 or packet.pts is None:
-                    continue
-                if self._next_pts is not None:
-                    self.max_gap_samples = max(self.max_gap_samples, packet.pts - self._next_pts)
-                self._next_pts = packet.pts + 1024
-                for frame in self._decoder.decode(packet):
-                    pcm = frame.to_ndarray()
-                    mono = pcm.mean(axis=0) if pcm.ndim == 2 else pcm
-                    out.append(np.clip(mono * 32767, -32768, 32767).astype(np.int16))
-        return out

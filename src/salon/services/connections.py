@@ -34,6 +34,3 @@ class Connections:
         if self._open[key] <= 0:
             del self._open[key]
             await presence.disconnected(self._ctx, user_id=user_id, space_id=space_id)
-
-    def count(self, *, space_id: str, user_id: int) -> int:
-        return self._open.get((space_id, user_id), 0)
