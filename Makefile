@@ -1,18 +1,25 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-# Each installs what it needs first (a virtualenv under .venv, the Python packages).
+# Each installs what it needs first: a virtualenv under .venv with the Python packages, the web
+# client's npm packages and build, and (for the browser tests) Debian's Chromium.
 
 PYTHON ?= python3
+NPM ?= npm
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+WEB_MODULES := web/node_modules/.package-lock.json
+WEB_BUILD := src/salon/web/index.html
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) \
+	web/index.html web/package.json web/tsconfig.json web/vite.config.ts
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint unit integration install clean
+.PHONY: run test lint unit integration browser web web-test chromium install clean
 
-run: $(STAMP)
+run: $(STAMP) $(WEB_BUILD)
 	mkdir -p var
 	$(BIN)/salon serve
 
-test: $(STAMP) lint
+test: $(STAMP) $(WEB_BUILD) chromium lint web-test
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -26,7 +33,10 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration
 
-install: $(STAMP)
+browser: $(STAMP) $(WEB_BUILD) chromium
+	$(BIN)/pytest tests/browser
+
+install: $(STAMP) $(WEB_BUILD)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,5 +45,35 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# The web client: npm packages exactly as locked, then the build the server serves.
+web: $(WEB_BUILD)
+
+$(WEB_MODULES): web/package-lock.json
+	cd web && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+$(WEB_BUILD): $(WEB_MODULES) $(WEB_SOURCES)
+	cd web && $(NPM) run build
+
+web-test: $(WEB_MODULES)
+	cd web && $(NPM) test
+
+# Browser tests drive Debian's Chromium (with an emoji font, so screenshots show reactions); as
+# root we install them, otherwise we say what is missing.
+EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
+chromium:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -f $(EMOJI_FONT) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -q chromium fonts-noto-color-emoji; \
+		else \
+			if [ ! -x $(CHROMIUM) ]; then \
+				echo "The browser tests need Chromium at $(CHROMIUM): sudo apt-get install chromium" >&2; \
+				exit 1; \
+			fi; \
+		fi; \
+	fi
+
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache \
+		web/node_modules src/salon/web

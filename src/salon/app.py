@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from salon import __version__
-from salon.api import accounts, events, media, ops, problems, spaces, stage, users
+from salon.api import accounts, events, media, ops, problems, spaces, stage, users, webapp
 from salon.api.middleware import OriginCheck, RequestMetrics
 from salon.clock import Clock, SystemClock
 from salon.config import Settings, get_settings
@@ -84,6 +84,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ops.router,
     ):
         app.include_router(router)
+    # Last: it answers every GET path the routes above do not.
+    app.include_router(webapp.router)
     app.add_middleware(OriginCheck, allowed=settings.allowed_origins)
     app.add_middleware(RequestMetrics)
     return app

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi import Path as FastApiPath
+from pydantic import BaseModel
 
 from salon.api.deps import Ctx, CurrentUser, MaybeUser
 from salon.api.problems import COMMON_PROBLEMS, problem_responses
@@ -91,6 +92,18 @@ async def whip_offer(
         media_type=SDP,
         headers={"Location": f"/api/spaces/{space_id}/whip/{peer.session_id}"},
     )
+
+
+class IceServer(BaseModel):
+    urls: str | list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+@router.get("/ice-servers")
+async def ice_servers(space_id: SpaceId, ctx: Ctx, user: CurrentUser) -> list[IceServer]:
+    """The STUN/TURN servers to give a speaking connection before its offer (no trickle ICE)."""
+    return [IceServer.model_validate(server) for server in ctx.settings.ice_servers]
 
 
 @router.delete("/whip/{session_id}", status_code=204, response_class=Response)

@@ -1,9 +1,8 @@
-"""Operational endpoints: health, Prometheus metrics, the front door."""
+"""Operational endpoints: health and Prometheus metrics."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from fastapi.responses import RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -29,9 +28,3 @@ async def health(ctx: Ctx) -> Health:
 @router.get("/metrics", include_in_schema=False)
 async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
-@router.get("/", include_in_schema=False)
-async def front_door() -> RedirectResponse:
-    # The web app arrives with its own issue; until then the API docs are the front door.
-    return RedirectResponse("/docs")

@@ -1,0 +1,37 @@
+"""What a person does in the web app, in the words of its labels."""
+
+from __future__ import annotations
+
+from playwright.async_api import Browser, Page, expect
+
+from tests.harness import PASSWORD, Server
+
+
+async def sign_up(browser: Browser, server: Server, handle: str, display_name: str) -> Page:
+    """A new browser context (its own cookie jar) with a freshly signed-up person in it."""
+    context = await browser.new_context(
+        base_url=server.url, viewport={"width": 1100, "height": 900}
+    )
+    page = await context.new_page()
+    page.on("pageerror", lambda error: print(f"[{handle}] page error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            print(f"[{handle}] {message.type}: {message.text}")
+            if message.type in ("error", "warning")
+            else None
+        ),
+    )
+    await page.goto("/signup")
+    await page.get_by_label("Handle").fill(handle)
+    await page.get_by_label("Display name").fill(display_name)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign up").click()
+    await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    return page
+
+
+async def connection_state(page: Page, state: str, *, within: float = 15) -> None:
+    await expect(page.get_by_test_id("connection-state")).to_contain_text(
+        state, timeout=within * 1000
+    )

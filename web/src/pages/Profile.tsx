@@ -1,0 +1,174 @@
+import { useEffect, useState } from "react";
+import { api } from "../api/client";
+import { ApiError, errorMessage } from "../api/problem";
+import type { Profile as ProfileView, UserSummary } from "../api/types";
+import { Avatar } from "../components/Avatar";
+import { FormError } from "../components/FormError";
+import { UserName } from "../components/UserName";
+import { VerifiedBadge } from "../components/VerifiedBadge";
+import { useTitle } from "../lib/useTitle";
+import { Link } from "../router";
+import { useSession } from "../session";
+
+type Tab = "followers" | "following";
+
+export function Profile({ handle }: { handle: string }) {
+  const { me } = useSession();
+  const [profile, setProfile] = useState<ProfileView | null>(null);
+  const [notFound, setNotFound] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [tab, setTab] = useState<Tab | null>(null);
+  const [list, setList] = useState<UserSummary[] | null>(null);
+  useTitle(profile ? `${profile.display_name} (@${profile.handle})` : handle);
+
+  useEffect(() => {
+    let cancelled = false;
+    setProfile(null);
+    setNotFound(false);
+    setTab(null);
+    api
+      .profile(handle)
+      .then((p) => !cancelled && setProfile(p))
+      .catch((e) => {
+        if (cancelled) return;
+        if (e instanceof ApiError && (e.status === 404 || e.status === 422)) setNotFound(true);
+        else setError(errorMessage(e));
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [handle, me?.id]);
+
+  useEffect(() => {
+    if (!tab) return;
+    let cancelled = false;
+    setList(null);
+    (tab === "followers" ? api.followers(handle) : api.following(handle))
+      .then((people) => !cancelled && setList(people))
+      .catch((e) => !cancelled && setError(errorMessage(e)));
+    return () => {
+      cancelled = true;
+    };
+  }, [tab, handle, profile?.followers_count]);
+
+  if (notFound) {
+    return (
+      <main className="page narrow" id="main">
+        <h1>No such person</h1>
+        <p>
+          Nobody here goes by @{handle}. <Link href="/">Back home</Link>
+        </p>
+      </main>
+    );
+  }
+  if (!profile) {
+    return (
+      <main className="page narrow" id="main">
+        <FormError message={error} />
+        {!error && <p className="muted">Loading…</p>}
+      </main>
+    );
+  }
+
+  const isMe = me?.id === profile.id;
+
+  async function toggleFollow() {
+    if (!profile) return;
+    setBusy(true);
+    setError(null);
+    try {
+      if (profile.followed_by_me) await api.unfollow(profile.handle);
+      else await api.follow(profile.handle);
+      setProfile(await api.profile(profile.handle));
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <main className="page narrow profile" id="main">
+      <div className="profile-head">
+        <Avatar user={profile} size="lg" />
+        <div>
+          <h1 className="profile-name">
+            {profile.display_name} <VerifiedBadge verified={profile.verified} />
+          </h1>
+          <p className="handle">@{profile.handle}</p>
+        </div>
+      </div>
+      {profile.bio && <p className="bio">{profile.bio}</p>}
+      {/* Tabs rather than buttons: a "Follow" button must stay the only button named so. */}
+      <div className="profile-counts" role="tablist" aria-label="Follows">
+        <button
+          type="button"
+          role="tab"
+          id="tab-followers"
+          className={`count-button ${tab === "followers" ? "active" : ""}`}
+          aria-selected={tab === "followers"}
+          aria-controls="people-list"
+          onClick={() => setTab(tab === "followers" ? null : "followers")}
+        >
+          <strong>{profile.followers_count}</strong>{" "}
+          {profile.followers_count === 1 ? "follower" : "followers"}
+        </button>
+        <button
+          type="button"
+          role="tab"
+          id="tab-following"
+          className={`count-button ${tab === "following" ? "active" : ""}`}
+          aria-selected={tab === "following"}
+          aria-controls="people-list"
+          onClick={() => setTab(tab === "following" ? null : "following")}
+        >
+          <strong>{profile.following_count}</strong> following
+        </button>
+      </div>
+      <div className="profile-actions">
+        {isMe ? (
+          <Link href="/settings" className="button">
+            Edit profile
+          </Link>
+        ) : me ? (
+          <button
+            type="button"
+            className={`button ${profile.followed_by_me ? "" : "button-primary"}`}
+            disabled={busy}
+            onClick={toggleFollow}
+          >
+            {profile.followed_by_me ? "Unfollow" : "Follow"}
+          </button>
+        ) : (
+          <p className="muted small">
+            <Link href={`/signin?next=/users/${encodeURIComponent(profile.handle)}`}>Sign in</Link>{" "}
+            to follow.
+          </p>
+        )}
+      </div>
+      <FormError message={error} />
+      {tab && (
+        <section id="people-list" role="tabpanel" aria-labelledby={`tab-${tab}`} className="people">
+          <h2 id="people-heading">{tab === "followers" ? "Followers" : "Following"}</h2>
+          {list === null ? (
+            <p className="muted">Loading…</p>
+          ) : list.length === 0 ? (
+            <p className="muted">
+              {tab === "followers" ? "No followers yet." : "Not following anyone yet."}
+            </p>
+          ) : (
+            <ul className="people-list">
+              {list.map((u) => (
+                <li key={u.id}>
+                  <Avatar user={u} size="sm" />
+                  <UserName user={u} />
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,143 @@
+import { api } from "../api/client";
+import type { ParticipantView, UserSummary } from "../api/types";
+import { isStageRole } from "../api/types";
+import { MicIcon, MicOffIcon } from "../components/icons";
+import { MicLevel } from "./MicLevel";
+import type { Speaker } from "./useSpeaker";
+import { useAction } from "./useAction";
+
+const SPEAKER_STATUS: Record<Speaker["status"], string> = {
+  off: "",
+  mic: "Asking for your microphone…",
+  connecting: "Connecting your audio…",
+  connected: "You’re on air",
+  reconnecting: "Reconnecting your audio…",
+  mic_blocked: "",
+  failed: "",
+};
+
+interface Props {
+  spaceId: string;
+  me: ParticipantView;
+  invitedBy: UserSummary | null;
+  speaker: Speaker;
+}
+
+/** The viewer's own standing: ask to speak, answer an invitation, or (on stage) their mic. */
+export function MyStageControls({ spaceId, me, invitedBy, speaker }: Props) {
+  const { busy, error, run } = useAction();
+
+  if (!isStageRole(me.role)) {
+    return (
+      <div className="my-controls">
+        {me.invited ? (
+          <div className="invitation" role="group" aria-labelledby="invitation-text">
+            <p id="invitation-text">
+              {invitedBy ? `${invitedBy.display_name} invited you to speak.` : "You’re invited to speak."}
+            </p>
+            <button
+              type="button"
+              className="button button-primary"
+              disabled={busy}
+              onClick={() => void run(() => api.answerInvitation(spaceId, true))}
+            >
+              Accept invitation
+            </button>
+            <button
+              type="button"
+              className="button"
+              disabled={busy}
+              onClick={() => void run(() => api.answerInvitation(spaceId, false))}
+            >
+              Decline invitation
+            </button>
+          </div>
+        ) : me.hand_raised ? (
+          <>
+            <button
+              type="button"
+              className="button button-on"
+              disabled={busy}
+              onClick={() => void run(() => api.lowerHand(spaceId))}
+            >
+              <span aria-hidden="true">✋ </span>Withdraw request
+            </button>
+            <span className="muted small">Waiting for the host…</span>
+          </>
+        ) : (
+          <button
+            type="button"
+            className="button"
+            disabled={busy}
+            onClick={() => void run(() => api.raiseHand(spaceId))}
+          >
+            <span aria-hidden="true">✋ </span>Request to speak
+          </button>
+        )}
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+      </div>
+    );
+  }
+
+  const status = SPEAKER_STATUS[speaker.status];
+  return (
+    <div className="my-controls">
+      {me.muted ? (
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={busy}
+          onClick={() => void run(() => api.participant(spaceId, me.user.id, "unmute"))}
+        >
+          <MicIcon /> Unmute
+        </button>
+      ) : (
+        <button
+          type="button"
+          className="button button-on"
+          disabled={busy}
+          onClick={() => void run(() => api.participant(spaceId, me.user.id, "mute"))}
+        >
+          <MicOffIcon /> Mute
+        </button>
+      )}
+      {speaker.mic && <MicLevel stream={speaker.mic} />}
+      {me.role !== "host" && (
+        <button
+          type="button"
+          className="button"
+          disabled={busy}
+          onClick={() => void run(() => api.leaveStage(spaceId))}
+        >
+          Leave stage
+        </button>
+      )}
+      <span className="speaker-status small" aria-live="polite">
+        {status}
+        {speaker.status === "connected" && me.muted ? " · muted" : ""}
+      </span>
+      {(speaker.status === "mic_blocked" || speaker.status === "failed") && (
+        <p className="form-error" role="alert">
+          {speaker.detail}{" "}
+          <button type="button" className="button button-small" onClick={speaker.retry}>
+            Try again
+          </button>
+        </p>
+      )}
+      {speaker.remoteBlocked && (
+        <button type="button" className="button button-small" onClick={speaker.resumeRemote}>
+          Tap to hear the stage
+        </button>
+      )}
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,335 @@
+// The space room: one reducer for everything the server tells us, hooks for the event stream,
+// listening (LL-HLS) and speaking (WebRTC), and components per noun.
+import { useCallback, useEffect, useReducer, useRef, useState } from "react";
+import { api, leaveKeepalive } from "../api/client";
+import { ApiError, errorMessage } from "../api/problem";
+import type { ParticipantView, SpaceEvent } from "../api/types";
+import { isModerator, isStageRole } from "../api/types";
+import { ReminderToggle } from "../components/SpaceCard";
+import { UserName } from "../components/UserName";
+import { formatWhen } from "../lib/time";
+import { useTitle } from "../lib/useTitle";
+import { Link } from "../router";
+import { useSession } from "../session";
+import { Audience } from "./Audience";
+import { connectionText, initialConnection, nextConnection } from "./connection";
+import { ListenButton } from "./ListenButton";
+import { MyStageControls } from "./MyStageControls";
+import { ReactionBar } from "./ReactionBar";
+import {
+  audienceReactions,
+  findParticipant,
+  initialRoomState,
+  roomReducer,
+  selectAudience,
+  selectMe,
+  selectRequests,
+  selectStage,
+} from "./reducer";
+import { Requests } from "./Requests";
+import { SpaceControls } from "./SpaceControls";
+import { Stage } from "./Stage";
+import type { MemberCommands } from "./StageMember";
+import { useAction } from "./useAction";
+import { useEventStream } from "./useEventStream";
+import { useListener } from "./useListener";
+import { useSpeaker } from "./useSpeaker";
+
+const EXPIRE_TICK_MS = 250;
+
+export function RoomPage({ spaceId }: { spaceId: string }) {
+  const { me, loading } = useSession();
+  if (loading) {
+    return (
+      <main className="page room" id="main">
+        <p role="status" data-testid="connection-state" className="conn conn-connecting">
+          Connecting…
+        </p>
+      </main>
+    );
+  }
+  // Signing in or out changes who we are in the room: start it afresh.
+  return <Room key={`${spaceId}:${me?.id ?? "anonymous"}`} spaceId={spaceId} meId={me?.id ?? null} />;
+}
+
+function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
+  const [state, dispatch] = useReducer(roomReducer, meId, initialRoomState);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [loadAttempt, setLoadAttempt] = useState(0);
+  const [streamOpen, setStreamOpen] = useState(false);
+  const [loadedOver, setLoadedOver] = useState(false);
+  const listenAudio = useRef<HTMLAudioElement>(null);
+  const stageAudio = useRef<HTMLAudioElement>(null);
+  const spaceRef = useRef(state.space);
+  spaceRef.current = state.space;
+  const joined = useRef(false);
+  useTitle(state.space?.title ?? null);
+
+  useEffect(() => {
+    let cancelled = false;
+    setLoadError(null);
+    api.space(spaceId).then(
+      (space) => {
+        if (cancelled) return;
+        dispatch({ type: "space_loaded", space });
+        const open = space.state === "live" || space.state === "scheduled";
+        setStreamOpen(open);
+        setLoadedOver(!open);
+      },
+      (error: unknown) => !cancelled && setLoadError(error),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [spaceId, loadAttempt]);
+
+  const beforeConnect = useCallback(async (): Promise<"ok" | "removed"> => {
+    if (meId === null || spaceRef.current?.state !== "live") return "ok";
+    try {
+      await api.join(spaceId);
+      joined.current = true;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 403) return "removed";
+    }
+    return "ok";
+  }, [meId, spaceId]);
+
+  const onEvent = useCallback(
+    (event: SpaceEvent) => {
+      dispatch({ type: "event", event, now: performance.now() });
+      if (event.type === "space_started" && meId !== null) {
+        api.join(spaceId).then(
+          () => (joined.current = true),
+          () => undefined,
+        );
+      }
+    },
+    [meId, spaceId],
+  );
+
+  const stream = useEventStream({ spaceId, enabled: streamOpen, beforeConnect, onEvent, meId });
+  const notFound = loadError instanceof ApiError && (loadError.status === 404 || loadError.status === 422);
+  const connection = notFound
+    ? nextConnection(initialConnection, { type: "not_found" })
+    : loadedOver
+      ? nextConnection(initialConnection, { type: "space_over" })
+      : stream;
+
+  // Leaving the room inside the app gives up one's place; closing the tab relies on the
+  // server's presence grace period instead, so a reload keeps a speaker's seat.
+  useEffect(
+    () => () => {
+      const space = spaceRef.current;
+      if (joined.current && space?.state === "live" && space.host.id !== meId) leaveKeepalive(spaceId);
+    },
+    [spaceId, meId],
+  );
+
+  const hasReactions = state.reactions.length > 0;
+  useEffect(() => {
+    if (!hasReactions) return;
+    const timer = window.setInterval(
+      () => dispatch({ type: "expire_reactions", now: performance.now() }),
+      EXPIRE_TICK_MS,
+    );
+    return () => window.clearInterval(timer);
+  }, [hasReactions]);
+
+  const space = state.space;
+  const myself = selectMe(state);
+  const removed = state.removed || connection.cause === "removed";
+  const over =
+    space?.state === "ended" || space?.state === "cancelled" || connection.phase === "ended";
+  const live = space?.state === "live" && !over;
+  const onStage = live && myself !== null && isStageRole(myself.role);
+  const replay = space?.state === "ended" && space.recording && !removed;
+
+  const listener = useListener(spaceId, listenAudio, (live && !onStage) || replay);
+  const speaker = useSpeaker(spaceId, onStage, myself?.muted ?? true, stageAudio);
+  const { stop: stopListening } = listener;
+  useEffect(() => {
+    if (over) stopListening();
+  }, [over, stopListening]);
+
+  const stageAction = useAction();
+  const audienceAction = useAction();
+  const requestAction = useAction();
+  const commands: MemberCommands = {
+    mute: (p) => void stageAction.run(() => api.participant(spaceId, p.user.id, "mute")),
+    moveToAudience: (p) =>
+      void stageAction.run(() => api.participant(spaceId, p.user.id, "move-to-audience")),
+    remove: (p) => void stageAction.run(() => api.remove(spaceId, p.user.id)),
+    setCohost: (p, on) => void stageAction.run(() => api.setCohost(spaceId, p.user.id, on)),
+  };
+
+  const status = (
+    <p role="status" data-testid="connection-state" className={`conn conn-${connection.phase}`}>
+      {connectionText(connection, space?.state ?? null)}
+    </p>
+  );
+  const audio = (
+    <>
+      <audio data-testid="listen-audio" ref={listenAudio} preload="none" />
+      <audio data-testid="stage-audio" ref={stageAudio} autoPlay />
+    </>
+  );
+
+  if (!space) {
+    return (
+      <main className="page room" id="main">
+        {notFound ? (
+          <>
+            <h1>Space not found</h1>
+            {status}
+            <p>
+              This space does not exist. <Link href="/">Back home</Link>
+            </p>
+          </>
+        ) : loadError ? (
+          <>
+            <h1>Could not open this space</h1>
+            {status}
+            <p className="form-error" role="alert">
+              {errorMessage(loadError)}
+            </p>
+            <button type="button" className="button" onClick={() => setLoadAttempt((n) => n + 1)}>
+              Try again
+            </button>
+          </>
+        ) : (
+          <>
+            {status}
+            <p className="muted">Loading the space…</p>
+          </>
+        )}
+        {audio}
+      </main>
+    );
+  }
+
+  const viewerRole = myself?.role ?? null;
+  const moderator = live && viewerRole !== null && isModerator(viewerRole);
+  const isHost = meId !== null && space.host.id === meId;
+  const stage = selectStage(state);
+  const inviter = state.invitedBy !== null ? findParticipant(state, state.invitedBy)?.user ?? null : null;
+  const lastReaction = state.reactions[state.reactions.length - 1];
+  const reactor = lastReaction ? findParticipant(state, lastReaction.user_id) : null;
+
+  return (
+    <main className="page room" id="main">
+      <div className="room-head">
+        <div className="room-title-row">
+          {live && <span className="pill pill-live">LIVE</span>}
+          {space.recording && <span className="pill pill-muted">Recorded</span>}
+        </div>
+        <h1>{space.title}</h1>
+        {space.topics.length > 0 && (
+          <ul className="topics" aria-label="Topics">
+            {space.topics.map((t) => (
+              <li key={t} className="topic">
+                {t}
+              </li>
+            ))}
+          </ul>
+        )}
+        <p className="room-host">
+          Hosted by <UserName user={space.host} />
+        </p>
+        {status}
+        {live && state.hostAway && (
+          <p className="notice notice-warn">
+            The host lost their connection. The space ends in about{" "}
+            {Math.max(1, Math.round(state.hostAway.graceSeconds / 60))} min unless they come back.
+          </p>
+        )}
+      </div>
+
+      {over ? (
+        <section className="ended-panel" aria-labelledby="ended-heading">
+          <h2 id="ended-heading">
+            {removed
+              ? "You were removed from this space"
+              : space.state === "cancelled"
+                ? "This space was cancelled"
+                : "This space has ended"}
+          </h2>
+          {replay && <ListenButton listener={listener} replay />}
+          <p>
+            <Link href="/">Find another space</Link>
+          </p>
+        </section>
+      ) : space.state === "scheduled" ? (
+        <section className="scheduled-panel" aria-label="Scheduled">
+          {space.scheduled_for && <p className="starts">Starts {formatWhen(space.scheduled_for)}</p>}
+          {isHost ? <SpaceControls space={space} /> : meId !== null && <ReminderToggle space={space} />}
+          {meId === null && (
+            <p className="muted">
+              <Link href={`/signin?next=/spaces/${encodeURIComponent(space.id)}`}>Sign in</Link> to set a reminder.
+            </p>
+          )}
+        </section>
+      ) : (
+        <>
+          <section className="room-actions" aria-label="Your controls">
+            {onStage ? (
+              <p className="muted small">You hear the stage live while you’re on it.</p>
+            ) : (
+              <ListenButton listener={listener} replay={false} />
+            )}
+            {myself ? (
+              <MyStageControls spaceId={spaceId} me={myself} invitedBy={inviter} speaker={speaker} />
+            ) : (
+              meId === null && (
+                <p className="muted small">
+                  <Link href={`/signin?next=/spaces/${encodeURIComponent(space.id)}`}>Sign in</Link> to react
+                  or ask to speak.
+                </p>
+              )
+            )}
+            {isHost && <SpaceControls space={space} />}
+          </section>
+
+          {moderator && (
+            <Requests
+              requests={selectRequests(state)}
+              busy={requestAction.busy}
+              error={requestAction.error}
+              onAnswer={(p: ParticipantView, approve) =>
+                void requestAction.run(() => api.participant(spaceId, p.user.id, approve ? "approve" : "deny"))
+              }
+            />
+          )}
+
+          <Stage
+            members={stage}
+            speaking={state.speaking}
+            meId={meId}
+            viewerRole={live ? viewerRole : null}
+            reactions={state.reactions}
+            commands={commands}
+            busy={stageAction.busy}
+            error={stageAction.error}
+          />
+
+          <Audience
+            listeners={selectAudience(state)}
+            count={state.audienceCount}
+            meId={meId}
+            viewerRole={live ? viewerRole : null}
+            reactions={audienceReactions(state)}
+            busy={audienceAction.busy}
+            error={audienceAction.error}
+            onInvite={(p) => void audienceAction.run(() => api.participant(spaceId, p.user.id, "invite"))}
+            onRemove={(p) => void audienceAction.run(() => api.remove(spaceId, p.user.id))}
+          />
+
+          <ReactionBar spaceId={spaceId} enabled={myself !== null} />
+          <p className="visually-hidden" aria-live="polite">
+            {lastReaction && reactor ? `${reactor.user.display_name} reacted ${lastReaction.emoji}` : ""}
+          </p>
+        </>
+      )}
+      {audio}
+    </main>
+  );
+}

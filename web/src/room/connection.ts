@@ -1,0 +1,110 @@
+// The event stream's connection state, as one small pure state machine.
+import { CLOSE } from "../api/types";
+
+export type ConnectionPhase = "connecting" | "live" | "reconnecting" | "ended";
+export type EndCause = "space_over" | "removed" | "not_found" | "unauthorized" | "refused";
+
+export interface ConnectionState {
+  phase: ConnectionPhase;
+  /** Failed attempts since the last good snapshot: drives the backoff. */
+  attempt: number;
+  cause: EndCause | null;
+  /** When reconnecting: how long to wait before the next attempt. */
+  retryInMs: number | null;
+}
+
+export type ConnectionInput =
+  | { type: "snapshot" }
+  | { type: "closed"; code: number }
+  | { type: "space_over" }
+  | { type: "removed" }
+  | { type: "not_found" };
+
+export const BACKOFF_BASE_MS = 1000;
+export const BACKOFF_MAX_MS = 10_000;
+
+/** 1 s, 2 s, 4 s, 8 s, then 10 s for every further attempt. */
+export function backoffDelay(attempt: number): number {
+  return Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, attempt), BACKOFF_MAX_MS);
+}
+
+export const initialConnection: ConnectionState = {
+  phase: "connecting",
+  attempt: 0,
+  cause: null,
+  retryInMs: null,
+};
+
+function ended(cause: EndCause): ConnectionState {
+  return { phase: "ended", attempt: 0, cause, retryInMs: null };
+}
+
+const TERMINAL_CLOSES: Partial<Record<number, EndCause>> = {
+  [CLOSE.NORMAL]: "space_over",
+  [CLOSE.REMOVED]: "removed",
+  [CLOSE.NOT_FOUND]: "not_found",
+  [CLOSE.UNAUTHORIZED]: "unauthorized",
+  // A refused Origin will be refused again: retrying would only spin.
+  [CLOSE.POLICY]: "refused",
+};
+
+export function nextConnection(state: ConnectionState, input: ConnectionInput): ConnectionState {
+  if (state.phase === "ended") return state; // nothing brings an ended stream back
+  switch (input.type) {
+    case "snapshot":
+      return { phase: "live", attempt: 0, cause: null, retryInMs: null };
+    case "space_over":
+      return ended("space_over");
+    case "removed":
+      return ended("removed");
+    case "not_found":
+      return ended("not_found");
+    case "closed": {
+      const cause = TERMINAL_CLOSES[input.code];
+      if (cause) return ended(cause);
+      if (input.code === CLOSE.TRY_AGAIN) {
+        // The server dropped us for falling behind: catching up starts with a new snapshot.
+        return { phase: "reconnecting", attempt: state.attempt, cause: null, retryInMs: 0 };
+      }
+      return {
+        phase: "reconnecting",
+        attempt: state.attempt + 1,
+        cause: null,
+        retryInMs: backoffDelay(state.attempt),
+      };
+    }
+  }
+}
+
+const WORD: Record<ConnectionPhase, string> = {
+  connecting: "Connecting…",
+  live: "Live",
+  reconnecting: "Reconnecting…",
+  ended: "Ended",
+};
+
+// Short on purpose: the room says the full sentence once, elsewhere on the page.
+const CAUSE_TEXT: Record<EndCause, string> = {
+  space_over: "",
+  removed: "removed",
+  not_found: "not found",
+  unauthorized: "sign in again",
+  refused: "connection refused",
+};
+
+/** The one status line: always contains exactly one of Connecting, Live, Reconnecting, Ended. */
+export function connectionText(
+  state: ConnectionState,
+  spaceState: string | null = null,
+): string {
+  const word = WORD[state.phase];
+  if (state.phase === "ended") {
+    if (state.cause && CAUSE_TEXT[state.cause]) return `${word} · ${CAUSE_TEXT[state.cause]}`;
+    if (spaceState === "cancelled") return `${word} · cancelled`;
+    return word;
+  }
+  if (state.phase === "live" && spaceState === "scheduled") {
+    return `${word} · waiting for the host to start`;
+  }
+  return word;
+}

@@ -1,0 +1,51 @@
+// Builders for tests: server-shaped views and events with sensible defaults.
+import type { ParticipantView, Role, SpaceEvent, SpaceView, UserSummary } from "../api/types";
+
+export const AT = "2026-05-01T18:00:00Z";
+
+export function user(id: number, handle = `user${id}`): UserSummary {
+  return { id, handle, display_name: `User ${id}`, verified: false };
+}
+
+export function participant(
+  id: number,
+  role: Role = "listener",
+  extra: Partial<ParticipantView> = {},
+): ParticipantView {
+  return {
+    user: user(id),
+    role,
+    present: true,
+    muted: role !== "host" && role !== "listener",
+    hand_raised: false,
+    invited: false,
+    ...extra,
+  };
+}
+
+export function space(extra: Partial<SpaceView> = {}): SpaceView {
+  const host = participant(1, "host", { muted: false });
+  return {
+    id: "abc",
+    title: "Morning show",
+    topics: ["news"],
+    state: "live",
+    host: host.user,
+    recording: false,
+    created_at: AT,
+    scheduled_for: null,
+    started_at: AT,
+    ended_at: null,
+    audience_count: 1,
+    stage: [host],
+    reminder_set: false,
+    me: null,
+    ...extra,
+  };
+}
+
+type Without<E> = E extends unknown ? Omit<E, "space_id" | "at"> : never;
+
+export function ev(event: Without<SpaceEvent>): SpaceEvent {
+  return { space_id: "abc", at: AT, ...event } as SpaceEvent;
+}

@@ -1,0 +1,303 @@
+import { describe, expect, it } from "vitest";
+import { ev, participant, space } from "./fixtures";
+import {
+  MAX_REACTIONS,
+  REACTION_MS,
+  audienceReactions,
+  findParticipant,
+  initialRoomState,
+  isSpeaking,
+  reactionsOver,
+  roomReducer,
+  selectAudience,
+  selectMe,
+  selectRequests,
+  selectStage,
+  type RoomState,
+} from "./reducer";
+import type { SpaceEvent } from "../api/types";
+
+const ME = 3;
+
+function apply(state: RoomState, ...events: SpaceEvent[]): RoomState {
+  return events.reduce((s, event) => roomReducer(s, { type: "event", event, now: 1000 }), state);
+}
+
+function room(): RoomState {
+  return apply(
+    initialRoomState(ME),
+    ev({
+      type: "snapshot",
+      space: space({ audience_count: 3 }),
+      participants: [participant(1, "host", { muted: false }), participant(2, "speaker"), participant(ME)],
+    }),
+  );
+}
+
+describe("snapshot", () => {
+  it("fills the room", () => {
+    const s = room();
+    expect(s.space?.title).toBe("Morning show");
+    expect(s.audienceCount).toBe(3);
+    expect(selectStage(s).map((p) => p.user.id)).toEqual([1, 2]);
+    expect(selectAudience(s).map((p) => p.user.id)).toEqual([ME]);
+    expect(selectMe(s)?.role).toBe("listener");
+  });
+
+  it("replaces everything the events built, on a reconnect", () => {
+    let s = apply(
+      room(),
+      ev({ type: "participant_joined", participant: participant(9) }),
+      ev({ type: "speaking", user_ids: [1] }),
+      ev({ type: "host_disconnected", grace_seconds: 300 }),
+      ev({ type: "audience_count", count: 4 }),
+    );
+    s = apply(
+      s,
+      ev({
+        type: "snapshot",
+        space: space({ title: "Renamed", audience_count: 2 }),
+        participants: [participant(1, "host"), participant(ME)],
+      }),
+    );
+    expect(s.space?.title).toBe("Renamed");
+    expect(s.participants.map((p) => p.user.id)).toEqual([1, ME]);
+    expect(s.speaking).toEqual([]);
+    expect(s.hostAway).toBeNull();
+    expect(s.audienceCount).toBe(2);
+  });
+
+  it("knows a snapshot of an ended or cancelled space is over", () => {
+    const ended = apply(initialRoomState(null), ev({ type: "snapshot", space: space({ state: "ended" }), participants: [] }));
+    expect(ended.endReason).toBe("host_ended");
+    const cancelled = apply(initialRoomState(null), ev({ type: "snapshot", space: space({ state: "cancelled" }), participants: [] }));
+    expect(cancelled.endReason).toBe("cancelled");
+  });
+});
+
+describe("space lifecycle", () => {
+  it("space_started brings the present stage in", () => {
+    const scheduled = apply(
+      initialRoomState(ME),
+      ev({ type: "snapshot", space: space({ state: "scheduled", audience_count: 0 }), participants: [] }),
+    );
+    const host = participant(1, "host", { muted: false });
+    const s = apply(scheduled, ev({ type: "space_started", space: space({ stage: [host], audience_count: 1 }) }));
+    expect(s.space?.state).toBe("live");
+    expect(selectStage(s).map((p) => p.user.id)).toEqual([1]);
+    expect(s.audienceCount).toBe(1);
+  });
+
+  it("space_ended empties the room and says why", () => {
+    const s = apply(room(), ev({ type: "speaking", user_ids: [1] }), ev({ type: "space_ended", reason: "host_left" }));
+    expect(s.space?.state).toBe("ended");
+    expect(s.space?.ended_at).toBe("2026-05-01T18:00:00Z");
+    expect(s.endReason).toBe("host_left");
+    expect(s.participants).toEqual([]);
+    expect(s.speaking).toEqual([]);
+  });
+
+  it("space_cancelled marks the space cancelled", () => {
+    const s = apply(room(), ev({ type: "space_cancelled" }));
+    expect(s.space?.state).toBe("cancelled");
+    expect(s.endReason).toBe("cancelled");
+  });
+
+  it("host_disconnected and host_reconnected track the grace period", () => {
+    let s = apply(room(), ev({ type: "host_disconnected", grace_seconds: 300 }));
+    expect(s.hostAway).toEqual({ graceSeconds: 300, since: "2026-05-01T18:00:00Z" });
+    s = apply(s, ev({ type: "host_reconnected" }));
+    expect(s.hostAway).toBeNull();
+  });
+});
+
+describe("presence", () => {
+  it("participant_joined adds someone once, even when sent twice", () => {
+    const joined = ev({ type: "participant_joined", participant: participant(7) });
+    const s = apply(room(), joined, joined);
+    expect(s.participants.filter((p) => p.user.id === 7)).toHaveLength(1);
+  });
+
+  it("participant_left removes them and their speaking ring", () => {
+    const s = apply(room(), ev({ type: "speaking", user_ids: [1, 2] }), ev({ type: "participant_left", user_id: 2, reason: "left" }));
+    expect(findParticipant(s, 2)).toBeNull();
+    expect(s.speaking).toEqual([1]);
+    expect(s.removed).toBe(false);
+  });
+
+  it("participant_left with reason removed for me marks me removed", () => {
+    const other = apply(room(), ev({ type: "participant_left", user_id: 2, reason: "removed" }));
+    expect(other.removed).toBe(false);
+    const me = apply(room(), ev({ type: "participant_left", user_id: ME, reason: "removed" }));
+    expect(me.removed).toBe(true);
+    expect(selectMe(me)).toBeNull();
+  });
+
+  it("audience_count sets the count", () => {
+    expect(apply(room(), ev({ type: "audience_count", count: 42 })).audienceCount).toBe(42);
+  });
+});
+
+describe("stage", () => {
+  it("a listener approved onto the stage arrives muted, hand down", () => {
+    let s = apply(room(), ev({ type: "hand_raised", user_id: ME }));
+    expect(selectRequests(s).map((p) => p.user.id)).toEqual([ME]);
+    s = apply(
+      s,
+      ev({ type: "hand_lowered", user_id: ME, reason: "approved" }),
+      ev({ type: "role_changed", user_id: ME, role: "speaker", previous: "listener" }),
+    );
+    const me = selectMe(s);
+    expect(me?.role).toBe("speaker");
+    expect(me?.muted).toBe(true);
+    expect(me?.hand_raised).toBe(false);
+    expect(selectRequests(s)).toEqual([]);
+    expect(selectStage(s).map((p) => p.user.id)).toEqual([1, 2, ME]);
+  });
+
+  it("a speaker made co-host keeps their mute state and sorts before speakers", () => {
+    let s = apply(room(), ev({ type: "unmuted", user_id: 2 }));
+    s = apply(s, ev({ type: "role_changed", user_id: 2, role: "cohost", previous: "speaker" }));
+    expect(findParticipant(s, 2)?.muted).toBe(false);
+    s = apply(
+      s,
+      ev({ type: "participant_joined", participant: participant(4, "speaker") }),
+      ev({ type: "role_changed", user_id: 2, role: "cohost", previous: "speaker" }),
+    );
+    expect(selectStage(s).map((p) => [p.user.id, p.role])).toEqual([
+      [1, "host"],
+      [2, "cohost"],
+      [4, "speaker"],
+    ]);
+  });
+
+  it("moving to the audience unmutes, lowers the hand and stops the ring", () => {
+    const s = apply(
+      room(),
+      ev({ type: "speaking", user_ids: [2] }),
+      ev({ type: "role_changed", user_id: 2, role: "listener", previous: "speaker" }),
+    );
+    expect(findParticipant(s, 2)).toMatchObject({ role: "listener", muted: false });
+    expect(isSpeaking(s, 2)).toBe(false);
+    expect(selectAudience(s).map((p) => p.user.id)).toContain(2);
+  });
+
+  it("hand_raised and hand_lowered toggle a request", () => {
+    let s = apply(room(), ev({ type: "hand_raised", user_id: ME }));
+    expect(selectMe(s)?.hand_raised).toBe(true);
+    s = apply(s, ev({ type: "hand_lowered", user_id: ME, reason: "withdrawn" }));
+    expect(selectMe(s)?.hand_raised).toBe(false);
+  });
+
+  it("invited and invitation_answered track my invitation and who sent it", () => {
+    let s = apply(room(), ev({ type: "invited", user_id: ME, by: 1 }));
+    expect(selectMe(s)?.invited).toBe(true);
+    expect(s.invitedBy).toBe(1);
+    s = apply(s, ev({ type: "invitation_answered", user_id: ME, accepted: false }));
+    expect(selectMe(s)?.invited).toBe(false);
+    expect(s.invitedBy).toBeNull();
+  });
+
+  it("accepting an invitation puts me on the stage", () => {
+    const s = apply(
+      room(),
+      ev({ type: "invited", user_id: ME, by: 1 }),
+      ev({ type: "invitation_answered", user_id: ME, accepted: true }),
+      ev({ type: "role_changed", user_id: ME, role: "speaker", previous: "listener" }),
+    );
+    expect(selectMe(s)).toMatchObject({ role: "speaker", invited: false, muted: true });
+  });
+
+  it("someone else's invitation does not touch mine", () => {
+    const s = apply(room(), ev({ type: "invited", user_id: 2, by: 1 }));
+    expect(s.invitedBy).toBeNull();
+  });
+
+  it("muted and unmuted set the mute flag", () => {
+    let s = apply(room(), ev({ type: "unmuted", user_id: 2 }));
+    expect(findParticipant(s, 2)?.muted).toBe(false);
+    s = apply(s, ev({ type: "muted", user_id: 2, by: 1 }));
+    expect(findParticipant(s, 2)?.muted).toBe(true);
+  });
+
+  it("events about someone not in the room change nothing", () => {
+    const before = room();
+    const after = apply(before, ev({ type: "muted", user_id: 99, by: 1 }));
+    expect(after).toBe(before);
+  });
+});
+
+describe("speaking ring", () => {
+  it("follows the latest speaking event only", () => {
+    let s = apply(room(), ev({ type: "speaking", user_ids: [1, 2] }));
+    expect(isSpeaking(s, 1)).toBe(true);
+    expect(isSpeaking(s, 2)).toBe(true);
+    s = apply(s, ev({ type: "speaking", user_ids: [2] }));
+    expect(isSpeaking(s, 1)).toBe(false);
+    s = apply(s, ev({ type: "speaking", user_ids: [] }));
+    expect(s.speaking).toEqual([]);
+  });
+});
+
+describe("reactions", () => {
+  const react = (userId: number, now: number) =>
+    ({ type: "event", now, event: ev({ type: "reaction", user_id: userId, emoji: "👏" }) }) as const;
+
+  it("float over a stage member or over the audience", () => {
+    let s = roomReducer(room(), react(2, 0));
+    s = roomReducer(s, react(ME, 10));
+    expect(reactionsOver(s, 2).map((r) => r.emoji)).toEqual(["👏"]);
+    expect(audienceReactions(s).map((r) => r.user_id)).toEqual([ME]);
+    expect(new Set(s.reactions.map((r) => r.key)).size).toBe(2);
+  });
+
+  it("expire after REACTION_MS", () => {
+    let s = roomReducer(room(), react(2, 0));
+    s = roomReducer(s, react(2, 1500));
+    s = roomReducer(s, { type: "expire_reactions", now: REACTION_MS + 1 });
+    expect(s.reactions.map((r) => r.bornAt)).toEqual([1500]);
+    s = roomReducer(s, { type: "expire_reactions", now: 1500 + REACTION_MS });
+    expect(s.reactions).toEqual([]);
+  });
+
+  it("expiring nothing keeps the same state object (no re-render)", () => {
+    const s = roomReducer(room(), react(2, 0));
+    expect(roomReducer(s, { type: "expire_reactions", now: 100 })).toBe(s);
+  });
+
+  it("are capped so a large audience cannot flood the screen", () => {
+    let s = room();
+    for (let i = 0; i < MAX_REACTIONS + 10; i++) s = roomReducer(s, react(ME, i));
+    expect(s.reactions).toHaveLength(MAX_REACTIONS);
+    expect(s.reactions[0]?.bornAt).toBe(10);
+  });
+
+  it("survive a reconnect's snapshot", () => {
+    let s = roomReducer(room(), react(2, 0));
+    s = apply(s, ev({ type: "snapshot", space: space(), participants: [participant(1, "host")] }));
+    expect(s.reactions).toHaveLength(1);
+  });
+});
+
+describe("local actions", () => {
+  it("space_loaded shows the space before the snapshot, never after", () => {
+    const loaded = space({ me: participant(ME), stage: [participant(1, "host")] });
+    let s = roomReducer(initialRoomState(ME), { type: "space_loaded", space: loaded });
+    expect(s.participants.map((p) => p.user.id)).toEqual([1, ME]);
+    s = apply(s, ev({ type: "snapshot", space: space({ title: "Fresh" }), participants: [] }));
+    s = roomReducer(s, { type: "space_loaded", space: loaded });
+    expect(s.space?.title).toBe("Fresh");
+  });
+
+  it("removed clears the room", () => {
+    const s = roomReducer(room(), { type: "removed" });
+    expect(s.removed).toBe(true);
+    expect(s.participants).toEqual([]);
+  });
+
+  it("ignores an event type it does not know", () => {
+    const before = room();
+    const unknown = { type: "ticket_sold", space_id: "abc", at: "" } as unknown as SpaceEvent;
+    expect(roomReducer(before, { type: "event", event: unknown, now: 0 })).toBe(before);
+  });
+});

@@ -1,0 +1,16 @@
+import { describe, expect, it } from "vitest";
+import { parseEvent } from "./useEventStream";
+
+describe("parseEvent", () => {
+  it("accepts the server's event types", () => {
+    const event = parseEvent(JSON.stringify({ type: "speaking", space_id: "a", at: "x", user_ids: [1] }));
+    expect(event).toEqual({ type: "speaking", space_id: "a", at: "x", user_ids: [1] });
+  });
+
+  it("drops unknown types, malformed JSON and binary frames", () => {
+    expect(parseEvent(JSON.stringify({ type: "ticket_sold" }))).toBeNull();
+    expect(parseEvent("{oops")).toBeNull();
+    expect(parseEvent(JSON.stringify(null))).toBeNull();
+    expect(parseEvent(new ArrayBuffer(2))).toBeNull();
+  });
+});
