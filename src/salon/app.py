@@ -11,7 +11,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from salon import __version__
-from salon.api import accounts, events, media, ops, problems, spaces, stage, users, webapp
+from salon.api import (
+    accounts,
+    checkout,
+    events,
+    media,
+    ops,
+    problems,
+    spaces,
+    stage,
+    tickets,
+    users,
+    webapp,
+)
 from salon.api.middleware import OriginCheck, RequestMetrics
 from salon.clock import Clock, SystemClock
 from salon.config import Settings, get_settings
@@ -19,7 +31,8 @@ from salon.domain.reactions import SlidingWindowLimiter
 from salon.events.memory import MemoryBus
 from salon.media.engine import MediaEngine
 from salon.metrics import SWEEPS
-from salon.services import presence, recordings
+from salon.payments import make_provider
+from salon.services import payments, presence, recordings
 from salon.services.connections import Connections
 from salon.services.context import Context, make_hasher
 from salon.services.listening import ListenerTokens
@@ -50,6 +63,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             listener_tokens=ListenerTokens(
                 settings.signing_key(), max_age=settings.listener_token_seconds, clock=clock
             ),
+            payments=make_provider(settings),
         )
         app.state.ctx = ctx
         app.state.connections = Connections(ctx)
@@ -64,6 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
             await media_engine.close()
+            await ctx.payments.close()
             await bus.close()
             await engine.dispose()
 
@@ -81,6 +96,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         stage.router,
         media.router,
         events.router,
+        tickets.router,
+        checkout.router,
         ops.router,
     ):
         app.include_router(router)
@@ -102,6 +119,7 @@ async def _sweep_forever(ctx: Context) -> None:
         await asyncio.sleep(ctx.settings.sweep_interval_seconds)
         try:
             await presence.sweep(ctx)
+            await payments.sweep(ctx)  # lapsed ticket holds, the refund outbox
             SWEEPS.inc()
             if loop.time() >= next_purge:
                 next_purge = loop.time() + PURGE_EVERY_SECONDS

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +50,41 @@ class Settings(BaseSettings):
         default_factory=list,
         description='STUN/TURN servers, e.g. [{"urls": "turn:turn.example:3478", ...}].',
     )
+    payment_provider: Literal["test", "stripe"] = Field(
+        default="test",
+        description="Who takes ticket payments: the built-in test checkout, or Stripe.",
+    )
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = "https://api.stripe.com"
+    ticket_hold_seconds: int = Field(
+        default=1800, ge=60, description="How long a started purchase holds its seat."
+    )
+    refund_retry_seconds: float = Field(
+        default=30.0, gt=0, description="First wait before retrying a failed refund (doubles)."
+    )
+    public_url: str = Field(
+        default="",
+        description="This instance's public base URL (e.g. https://salon.example) for links "
+        "sent to the payment provider; when empty, taken from each request.",
+    )
+
+    @model_validator(mode="after")
+    def _stripe_needs_keys(self) -> Self:
+        if self.payment_provider == "stripe":
+            missing = [
+                name
+                for name, value in (
+                    ("SALON_STRIPE_SECRET_KEY", self.stripe_secret_key),
+                    ("SALON_STRIPE_WEBHOOK_SECRET", self.stripe_webhook_secret),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(
+                    "SALON_PAYMENT_PROVIDER=stripe needs " + " and ".join(missing) + " to be set"
+                )
+        return self
 
     @property
     def recordings_dir(self) -> Path:

@@ -24,3 +24,14 @@ LIVE_ROOMS = Gauge("salon_media_rooms", "Spaces whose media (mixer, LL-HLS) is r
 MIXER_LATE_TICKS = Counter(
     "salon_mixer_late_ticks_total", "Times a mixer clock fell behind and skipped ahead"
 )
+PURCHASES = Counter(
+    "salon_ticket_purchases_total",
+    "Ticket purchases reaching each state (held, paid, declined, expired, refunded...)",
+    ["state"],
+)
+PAYMENT_EVENTS = Counter(
+    "salon_payment_events_total",
+    "Payment provider events: applied, duplicate or ignored",
+    ["result"],
+)
+REFUNDS = Counter("salon_ticket_refunds_total", "Refund attempts by result", ["result"])

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from salon.domain.lifecycle import SpaceState
 from salon.domain.stage import Role
+from salon.domain.tickets import PurchaseState
 
 
 class View(BaseModel):
@@ -33,6 +34,8 @@ class Profile(UserSummary):
 class Me(Profile):
     is_admin: bool
     can_sell_tickets: bool
+    #: Whether this person attested being 18 or older (needed to sell tickets).
+    adult_attested: bool = False
 
 
 class AdminUserView(UserSummary):
@@ -62,6 +65,21 @@ class ParticipantView(View):
     invited: bool
 
 
+class TicketInfo(View):
+    """A ticketed space's terms, as one viewer sees them."""
+
+    #: USD cents: 100 to 99,900.
+    price_cents: int
+    currency: str
+    cap: int
+    #: Seats not yet sold or held by a purchase in progress.
+    tickets_left: int
+    #: The viewer holds a ticket.
+    have_ticket: bool
+    #: The viewer may join and listen: a ticket, or the host, a co-host or an invited speaker.
+    admitted: bool
+
+
 class SpaceView(View):
     id: str
     title: str
@@ -81,3 +99,82 @@ class SpaceView(View):
     reminder_set: bool = False
     #: The viewer's own standing, when signed in and known to this space.
     me: ParticipantView | None = None
+    #: Price, cap and tickets left of a ticketed space; None for a free one.
+    ticket: TicketInfo | None = None
+
+
+class PurchaseView(View):
+    """One purchase of a ticket, as its buyer sees it."""
+
+    id: str
+    space_id: str
+    #: held → paid | declined | expired; paid → refund_pending → refunded.
+    state: PurchaseState
+    amount_cents: int
+    currency: str
+    #: Where to send the buyer's browser to pay (None once the purchase is settled).
+    checkout_url: str | None
+    #: The seat is held until then; an unpaid purchase then expires.
+    hold_expires_at: datetime
+    created_at: datetime
+    #: This purchase issued the buyer's ticket.
+    ticket: bool
+
+
+class MyTicket(View):
+    purchase_id: str
+    space_id: str
+    title: str
+    space_state: SpaceState
+    scheduled_for: datetime | None
+    amount_cents: int
+    currency: str
+    issued_at: datetime
+
+
+class Eligibility(View):
+    """Whether the viewer may sell tickets, and what is missing if not."""
+
+    eligible: bool
+    #: An admin granted ticket selling.
+    granted: bool
+    #: Each unmet condition, in words.
+    reasons: list[str]
+    followers: int
+    followers_needed: int
+    adult_attested: bool
+    #: Spaces hosted (gone live) in the last ``window_days`` days.
+    hosted_recently: int
+    hosted_needed: int
+    window_days: int
+
+
+class StatementLine(View):
+    """Tickets sold and what they earned; money in USD cents."""
+
+    tickets_sold: int
+    gross_cents: int
+    #: Sold tickets refunded (or being refunded), and their amount.
+    refunds: int
+    refunded_cents: int
+    #: The platform's fees, net of fees returned with refunds.
+    fees_cents: int
+    #: gross − refunded − fees.
+    net_cents: int
+
+
+class SpaceStatement(StatementLine):
+    space_id: str
+    title: str
+    state: SpaceState
+    price_cents: int
+
+
+class TicketStatement(View):
+    currency: str
+    #: Lifetime ticket earnings counted for the fee (gross sales not refunded).
+    earnings_cents: int
+    #: The fee rate the next sale starts at: 3 until $50,000 of earnings, then 20.
+    fee_rate_percent: int
+    total: StatementLine
+    spaces: list[SpaceStatement]

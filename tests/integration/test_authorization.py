@@ -69,6 +69,7 @@ HAND = "/hand"
 REACT = "/reactions"
 ACCEPT = "/invitation/accept"
 LEAVE_STAGE = "/stage/leave"
+TICKETS = "/tickets"  # buy one
 
 
 @dataclass
@@ -323,6 +324,10 @@ FORBIDDEN = [
     Case("anonymous", "POST", REACT, None, 401, REACTION),
     Case("anonymous", "POST", "/leave", None, 401),
     Case("anonymous", "POST", END, None, 401),
+    Case("anonymous", "POST", TICKETS, None, 401),
+    # A free space sells no tickets (ticketed spaces: test_tickets.py).
+    Case("listener", "POST", TICKETS, None, 409),
+    Case("outsider", "POST", TICKETS, None, 409),
 ]
 
 
@@ -413,6 +418,7 @@ ON_ENDED = [
     Case("listener", "POST", REACT, None, 409, REACTION),
     Case("raised", "DELETE", HAND, None, 409),
     Case("outsider", "POST", JOIN, None, 409),
+    Case("outsider", "POST", TICKETS, None, 409),
 ]
 
 

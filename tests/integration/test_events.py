@@ -97,6 +97,12 @@ async def test_a_removed_person_is_disconnected_and_cannot_come_back(server: Ser
         assert left == {**left, "user_id": troll.id, "reason": "removed"}
         assert await _close_code(stream.ws) == 4403
     await troll.call("POST", f"/api/spaces/{sid}/join", status=403)
+    # Reconnecting to the event stream is refused the same way.
+    async with websockets.connect(
+        f"{server.ws_url}/api/spaces/{sid}/events",
+        additional_headers={"Cookie": troll.cookie_header},
+    ) as ws:
+        assert await _close_code(ws) == 4403
 
 
 async def test_a_client_that_stops_reading_is_cut_off_without_slowing_others(

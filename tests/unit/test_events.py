@@ -35,11 +35,12 @@ from salon.events.types import (
     SpaceEvent,
     SpaceStarted,
     Speaking,
+    TicketsLeft,
     Unmuted,
     from_json,
     to_json,
 )
-from salon.views import ParticipantView, SpaceView, UserSummary
+from salon.views import ParticipantView, SpaceView, TicketInfo, UserSummary
 
 CLOCK = FakeClock()
 AT = CLOCK.now()
@@ -68,6 +69,9 @@ SPACE_VIEW = SpaceView(
     stage=[HOST],
     reminder_set=True,
     me=LISTENER,
+    ticket=TicketInfo(
+        price_cents=999, currency="usd", cap=50, tickets_left=7, have_ticket=True, admitted=True
+    ),
 )
 
 
@@ -96,12 +100,13 @@ SAMPLES: list[Event] = [
     ReactionSent(space_id=SPACE, at=AT, user_id=2, emoji=Emoji.HEART),
     Speaking(space_id=SPACE, at=AT, user_ids=[2, 3]),
     AudienceCount(space_id=SPACE, at=AT, count=12_345),
+    TicketsLeft(space_id=SPACE, at=AT, tickets_left=3),
 ]
 
 
 def test_every_event_type_has_a_sample() -> None:
     members = _union_members()
-    assert len(members) == 18
+    assert len(members) == 19
     assert {type(sample) for sample in SAMPLES} == members
     assert len(SAMPLES) == len(members)
 

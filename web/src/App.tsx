@@ -6,6 +6,7 @@ import { NewSpace } from "./pages/NewSpace";
 import { NotFound } from "./pages/NotFound";
 import { Profile } from "./pages/Profile";
 import { Settings } from "./pages/Settings";
+import { Tickets } from "./pages/Tickets";
 import { matchRoute, usePathname, type Route } from "./router";
 import { SessionProvider } from "./session";
 
@@ -32,6 +33,8 @@ function Page({ route }: { route: Route }) {
       return <Profile key={route.handle} handle={route.handle} />;
     case "settings":
       return <Settings />;
+    case "tickets":
+      return <Tickets />;
     case "not_found":
       return <NotFound />;
   }

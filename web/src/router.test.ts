@@ -7,6 +7,7 @@ describe("matchRoute", () => {
     ["/signin", { name: "signin" }],
     ["/signup/", { name: "signup" }],
     ["/settings", { name: "settings" }],
+    ["/tickets", { name: "tickets" }],
     ["/spaces/new", { name: "new_space" }],
     ["/spaces/aB3_-x", { name: "space", id: "aB3_-x" }],
     ["/users/ada_l", { name: "user", handle: "ada_l" }],

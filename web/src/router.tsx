@@ -9,6 +9,7 @@ export type Route =
   | { name: "space"; id: string }
   | { name: "user"; handle: string }
   | { name: "settings" }
+  | { name: "tickets" }
   | { name: "not_found" };
 
 const NAVIGATE = "salon:navigate";
@@ -27,6 +28,7 @@ export function matchRoute(pathname: string): Route {
   if (path === "/signin") return { name: "signin" };
   if (path === "/signup") return { name: "signup" };
   if (path === "/settings") return { name: "settings" };
+  if (path === "/tickets") return { name: "tickets" };
   if (path === "/spaces/new") return { name: "new_space" };
   const space = /^\/spaces\/([^/]+)$/.exec(path);
   if (space?.[1]) {

@@ -66,7 +66,11 @@ async def get_me(ctx: Ctx, user: CurrentUser) -> Me:
 @router.patch("/me")
 async def update_me(body: ProfileUpdateIn, ctx: Ctx, user: CurrentUser) -> Me:
     return await accounts.update_profile(
-        ctx, user=user, display_name=body.display_name, bio=body.bio
+        ctx,
+        user=user,
+        display_name=body.display_name,
+        bio=body.bio,
+        adult_attested=body.adult_attested,
     )
 
 

@@ -10,11 +10,11 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from salon.api.deps import SESSION_COOKIE, authenticate
 from salon.api.middleware import origin_allowed
-from salon.domain.errors import DomainError
+from salon.domain.errors import DomainError, Forbidden
 from salon.events.bus import SlowConsumer, Subscription
 from salon.events.types import ParticipantLeft, Snapshot, SpaceCancelled, SpaceEnded
 from salon.metrics import WS_CONNECTIONS
-from salon.services import presence, spaces
+from salon.services import presence, spaces, tickets
 from salon.services.connections import Connections
 from salon.services.context import Context
 from salon.store.models import User
@@ -55,6 +55,10 @@ async def space_events(websocket: WebSocket, space_id: str) -> None:
     try:
         try:
             snapshot = await _snapshot(ctx, space_id, user)
+        except Forbidden as exc:
+            # Removed, or a ticketed space without a ticket: the same code either way.
+            await websocket.close(CLOSE_REMOVED, exc.detail)
+            return
         except DomainError as exc:
             await websocket.close(CLOSE_NOT_FOUND, exc.detail)
             return
@@ -78,6 +82,7 @@ async def _authenticate(websocket: WebSocket, ctx: Context) -> User | None:
 
 
 async def _snapshot(ctx: Context, space_id: str, user: User | None) -> Snapshot:
+    await tickets.check_can_follow(ctx, space_id=space_id, viewer=user)
     space = await spaces.get(ctx, space_id=space_id, viewer=user)
     people = await presence.list_participants(ctx, space_id=space_id)
     return Snapshot(space_id=space_id, at=ctx.clock.now(), space=space, participants=people)

@@ -14,6 +14,7 @@ from salon.api.problems import COMMON_PROBLEMS, problem_responses
 from salon.api.schemas import SpaceId
 from salon.domain.errors import (
     BadRequest,
+    Forbidden,
     Invalid,
     NotFound,
     TooLarge,
@@ -143,7 +144,7 @@ async def hls(
     name: Annotated[str, FastApiPath(pattern=HLS_NAME)],
     request: Request,
     ctx: Ctx,
-    token: Annotated[str, Query(min_length=1, max_length=1000)],
+    token: ListenerToken = None,
     hls_msn: Annotated[int | None, Query(alias="_HLS_msn", ge=0, le=2**31)] = None,
     hls_part: Annotated[int | None, Query(alias="_HLS_part", ge=0, le=10_000)] = None,
 ) -> Response:
@@ -153,7 +154,7 @@ async def hls(
     until that part exists (400 when asked too far ahead, 503 when it does not come in
     time). A request for the part the playlist hints at waits for it too.
     """
-    ctx.listener_tokens.check(token, space_id=space_id)
+    token = _admit(ctx, token, space_id)
     stream = await _live_stream(request, ctx, space_id)
     if name == "live.m3u8":
         if hls_part is not None and hls_msn is None:
@@ -181,6 +182,20 @@ async def hls(
     if data is None:
         raise NotFound(f"{name} is not in the live window")
     return Response(data, media_type=MP4, headers=_cached(IMMUTABLE))
+
+
+ListenerToken = Annotated[
+    str | None,
+    Query(min_length=1, max_length=1000, description="The listener token from /listen"),
+]
+
+
+def _admit(ctx: Context, token: str | None, space_id: str) -> str:
+    """Audio URLs open only with a valid listener token for this space (403 otherwise)."""
+    if token is None:
+        raise Forbidden("audio URLs need a listener token: ask GET /api/spaces/{id}/listen")
+    ctx.listener_tokens.check(token, space_id=space_id)
+    return token
 
 
 def _cached(cache_control: str) -> dict[str, str]:
@@ -223,10 +238,10 @@ async def replay(
     space_id: SpaceId,
     name: Annotated[str, FastApiPath(pattern=REPLAY_NAME)],
     ctx: Ctx,
-    token: Annotated[str, Query(min_length=1, max_length=1000)],
+    token: ListenerToken = None,
 ) -> Response:
     """Replay a recorded space (VOD HLS), for the configured number of days after it ended."""
-    ctx.listener_tokens.check(token, space_id=space_id)
+    token = _admit(ctx, token, space_id)
     directory = await recordings.directory(ctx, space_id=space_id)
     if name == "index.m3u8":
         return Response(

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+)
 
 from salon.domain.accounts import (
     BIO_MAX,
@@ -16,6 +24,7 @@ from salon.domain.accounts import (
 )
 from salon.domain.lifecycle import TITLE_MAX, TOPIC_MAX, TOPICS_MAX
 from salon.domain.reactions import Emoji
+from salon.domain.tickets import CAP_MAX, CAP_MIN, PRICE_MAX_CENTS, PRICE_MIN_CENTS
 
 _PG_INT_MAX = 2_147_483_647
 
@@ -53,6 +62,9 @@ class SignInIn(Body):
 class ProfileUpdateIn(Body):
     display_name: Text | None = Field(default=None, min_length=1, max_length=DISPLAY_NAME_MAX)
     bio: Text | None = Field(default=None, max_length=BIO_MAX)
+    adult_attested: StrictBool | None = Field(
+        default=None, description="Attest that you are 18 or older (needed to sell tickets)."
+    )
 
 
 class ApiTokenIn(Body):
@@ -66,6 +78,13 @@ class AdminUserUpdateIn(Body):
     is_admin: StrictBool | None = None
 
 
+class TicketIn(Body):
+    price_cents: StrictInt = Field(
+        ge=PRICE_MIN_CENTS, le=PRICE_MAX_CENTS, description="USD cents: $1.00 to $999.00."
+    )
+    cap: StrictInt = Field(ge=CAP_MIN, le=CAP_MAX, description="How many tickets are sold.")
+
+
 class SpaceIn(Body):
     title: Text = Field(min_length=1, max_length=TITLE_MAX)
     topics: list[Annotated[Text, Field(min_length=1, max_length=TOPIC_MAX)]] = Field(
@@ -75,6 +94,9 @@ class SpaceIn(Body):
         default=None, description="Leave out to start now; otherwise up to 14 days ahead."
     )
     recording: StrictBool = False
+    ticket: TicketIn | None = Field(
+        default=None, description="Sell tickets: a ticketed space must be scheduled."
+    )
 
 
 class ReactionIn(Body):
@@ -85,5 +107,6 @@ SpaceId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,16}$", description="A s
 UserId = Annotated[int, Path(ge=1, le=_PG_INT_MAX, description="An account's id")]
 TokenId = Annotated[int, Path(ge=1, le=_PG_INT_MAX)]
 Handle = Annotated[str, Path(pattern=HANDLE_PATTERN)]
+PurchaseId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,24}$", description="A purchase's id")]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0, le=100_000)]

@@ -22,7 +22,11 @@ class ReactionOut(View):
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_space(body: SpaceIn, ctx: Ctx, user: CurrentUser) -> SpaceView:
-    """Start a space now, or schedule it up to 14 days ahead."""
+    """Start a space now, or schedule it up to 14 days ahead.
+
+    With ``ticket`` ({price_cents, cap}) the space is ticketed: it must be scheduled, and the
+    host eligible to sell (see ``GET /api/me/ticket-eligibility``).
+    """
     return await spaces.create_space(
         ctx,
         actor=user,
@@ -30,6 +34,8 @@ async def create_space(body: SpaceIn, ctx: Ctx, user: CurrentUser) -> SpaceView:
         topics=body.topics,
         scheduled_for=body.scheduled_for,
         recording=body.recording,
+        ticket_price_cents=body.ticket.price_cents if body.ticket else None,
+        ticket_cap=body.ticket.cap if body.ticket else None,
     )
 
 

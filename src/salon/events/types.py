@@ -120,6 +120,13 @@ class AudienceCount(Event):
     count: int
 
 
+class TicketsLeft(Event):
+    """A ticketed space's count of unsold seats changed (a purchase held, paid, freed)."""
+
+    type: Literal["tickets_left"] = "tickets_left"
+    tickets_left: int
+
+
 SpaceEvent = Annotated[
     Snapshot
     | SpaceStarted
@@ -138,7 +145,8 @@ SpaceEvent = Annotated[
     | Unmuted
     | ReactionSent
     | Speaking
-    | AudienceCount,
+    | AudienceCount
+    | TicketsLeft,
     Field(discriminator="type"),
 ]
 

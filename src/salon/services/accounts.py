@@ -200,12 +200,19 @@ async def me(ctx: Context, *, user: User) -> Me:
         following_count=following,
         is_admin=user.is_admin,
         can_sell_tickets=user.can_sell_tickets,
+        adult_attested=user.adult_attested_at is not None,
     )
 
 
 async def update_profile(
-    ctx: Context, *, user: User, display_name: str | None, bio: str | None
+    ctx: Context,
+    *,
+    user: User,
+    display_name: str | None,
+    bio: str | None,
+    adult_attested: bool | None = None,
 ) -> Me:
+    """Change one's name or bio; attest being 18 or older (needed to sell tickets), or not."""
     async with ctx.transaction() as tx:
         row = await tx.session.get(User, user.id)
         assert row is not None
@@ -213,6 +220,8 @@ async def update_profile(
             row.display_name = rules.check_display_name(display_name)
         if bio is not None:
             row.bio = rules.check_bio(bio)
+        if adult_attested is not None and adult_attested != (row.adult_attested_at is not None):
+            row.adult_attested_at = ctx.clock.now() if adult_attested else None
     return await me(ctx, user=row)
 
 

@@ -18,6 +18,7 @@ from salon.domain.errors import Conflict
 from salon.domain.reactions import SlidingWindowLimiter
 from salon.events.bus import EventBus
 from salon.events.types import Event
+from salon.payments.provider import PaymentProvider
 
 if TYPE_CHECKING:
     from salon.services.listening import ListenerTokens
@@ -43,6 +44,7 @@ class Context:
     hasher: PasswordHasher
     reaction_limiter: SlidingWindowLimiter
     listener_tokens: ListenerTokens
+    payments: PaymentProvider
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

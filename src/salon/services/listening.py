@@ -9,6 +9,7 @@ from salon.domain import lifecycle
 from salon.domain.errors import Forbidden
 from salon.domain.lifecycle import SpaceState
 from salon.domain.stage import STAGE_ROLES
+from salon.services import tickets
 from salon.services.context import Context
 from salon.services.queries import find_participant, get_space, participant_view
 from salon.store.models import User
@@ -61,6 +62,8 @@ async def listen(ctx: Context, *, viewer: User | None, space_id: str) -> ListenT
             me = await find_participant(tx.session, space.id, viewer.id)
             if me is not None and me.removed_at is not None:
                 raise Forbidden("you were removed from this space")
+        # A ticketed space's audio is for ticket holders, the host, co-hosts, invited speakers.
+        await tickets.check_admitted(tx.session, space, viewer)
         if space.state == SpaceState.ENDED and space.recording:
             playlist = f"/api/spaces/{space.id}/recording/index.m3u8"
         else:

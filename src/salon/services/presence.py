@@ -20,7 +20,7 @@ from salon.events.types import (
     ParticipantLeft,
 )
 from salon.metrics import SPACES_ENDED_BY_GRACE
-from salon.services import spaces
+from salon.services import spaces, tickets
 from salon.services.context import Context, Tx
 from salon.services.queries import (
     audience_count,
@@ -44,6 +44,7 @@ async def join(ctx: Context, *, actor: User, space_id: str) -> ParticipantView:
         participant = await find_participant(tx.session, space.id, actor.id)
         if participant is not None and participant.removed_at is not None:
             raise Forbidden("you were removed from this space")
+        await tickets.check_admitted(tx.session, space, actor)
         if participant is None:
             participant = Participant(
                 space_id=space.id, user_id=actor.id, role=Role.LISTENER, muted=False

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from salon.domain.errors import NotFound
 from salon.domain.stage import STAGE_ROLES, Role
-from salon.store.models import Participant, Reminder, Space, User
-from salon.views import ParticipantView, SpaceView, UserSummary
+from salon.domain.tickets import CURRENCY, PurchaseState
+from salon.store.models import Participant, Purchase, Reminder, Space, Ticket, User
+from salon.views import ParticipantView, SpaceView, TicketInfo, UserSummary
 
 _STAGE_ORDER = {Role.HOST: 0, Role.COHOST: 1, Role.SPEAKER: 2, Role.LISTENER: 3}
 
@@ -65,6 +66,58 @@ async def audience_count(session: AsyncSession, space_id: str) -> int:
     return int(count or 0)
 
 
+async def seats_taken(session: AsyncSession, space_id: str, *, besides: str | None = None) -> int:
+    """Tickets issued plus seats held by purchases in progress (``besides`` one purchase).
+
+    Read under the space's lock for a count that cannot change before the transaction ends.
+    """
+    tickets = await session.scalar(
+        select(func.count()).select_from(Ticket).where(Ticket.space_id == space_id)
+    )
+    holds = (
+        select(func.count())
+        .select_from(Purchase)
+        .where(Purchase.space_id == space_id, Purchase.state == PurchaseState.HELD)
+    )
+    if besides is not None:
+        holds = holds.where(Purchase.id != besides)
+    return int(tickets or 0) + int(await session.scalar(holds) or 0)
+
+
+async def has_ticket(session: AsyncSession, space_id: str, user_id: int) -> bool:
+    found = await session.scalar(
+        select(Ticket.id).where(Ticket.space_id == space_id, Ticket.buyer_id == user_id)
+    )
+    return found is not None
+
+
+def is_guest(space: Space, user_id: int, participant: Participant | None) -> bool:
+    """Enters a ticketed space without a ticket: the host, stage members, invited speakers."""
+    if space.host_id == user_id:
+        return True
+    if participant is None:
+        return False
+    return (
+        participant.role in STAGE_ROLES or participant.guest or participant.invited_at is not None
+    )
+
+
+async def ticket_info(
+    session: AsyncSession, space: Space, *, viewer_id: int | None, me: Participant | None
+) -> TicketInfo | None:
+    if space.ticket_price_cents is None or space.ticket_cap is None:
+        return None
+    have = viewer_id is not None and await has_ticket(session, space.id, viewer_id)
+    return TicketInfo(
+        price_cents=space.ticket_price_cents,
+        currency=CURRENCY,
+        cap=space.ticket_cap,
+        tickets_left=max(0, space.ticket_cap - await seats_taken(session, space.id)),
+        have_ticket=have,
+        admitted=viewer_id is not None and (have or is_guest(space, viewer_id, me)),
+    )
+
+
 def user_summary(user: User) -> UserSummary:
     return UserSummary.model_validate(user)
 
@@ -108,6 +161,7 @@ async def space_view(session: AsyncSession, space: Space, *, viewer_id: int | No
     ).scalars()
     stage = sorted(stage_rows, key=lambda p: (_STAGE_ORDER[p.role], p.user.handle_key))
     me = None
+    mine = None
     reminder_set = False
     if viewer_id is not None:
         mine = await find_participant(session, space.id, viewer_id)
@@ -128,4 +182,5 @@ async def space_view(session: AsyncSession, space: Space, *, viewer_id: int | No
         stage=[participant_view(p) for p in stage],
         reminder_set=reminder_set,
         me=me,
+        ticket=await ticket_info(session, space, viewer_id=viewer_id, me=mine),
     )

@@ -10,10 +10,12 @@ from sqlalchemy import ColumnElement, case, func, select
 
 from salon.domain import accounts as account_rules
 from salon.domain import lifecycle
-from salon.domain.errors import Conflict, Forbidden
+from salon.domain import tickets as ticket_rules
+from salon.domain.errors import Conflict, Forbidden, Invalid
 from salon.domain.lifecycle import SpaceState
 from salon.domain.stage import Role
 from salon.events.types import SpaceCancelled, SpaceEnded, SpaceStarted
+from salon.services import payments, tickets
 from salon.services.context import Context, Tx
 from salon.services.queries import get_space, space_view
 from salon.store.models import Follow, Participant, Reminder, Space, User
@@ -31,10 +33,23 @@ async def create_space(
     topics: list[str],
     scheduled_for: datetime | None,
     recording: bool,
+    ticket_price_cents: int | None = None,
+    ticket_cap: int | None = None,
 ) -> SpaceView:
-    """Open a space now, or schedule it (at most one scheduled space per host)."""
+    """Open a space now, or schedule it (at most one scheduled space per host).
+
+    With a ticket price and cap, the space is ticketed: it must be scheduled, and its host
+    eligible to sell tickets.
+    """
     title = lifecycle.check_title(title)
     topics = lifecycle.check_topics(topics)
+    ticketed = ticket_price_cents is not None or ticket_cap is not None
+    if ticketed:
+        if ticket_price_cents is None or ticket_cap is None:
+            raise Invalid("a ticketed space needs both a price and a cap")
+        ticket_rules.check_price(ticket_price_cents)
+        ticket_rules.check_cap(ticket_cap)
+        ticket_rules.check_ticketed_schedule(scheduled_for is not None)
     now = ctx.clock.now()
     async with ctx.transaction() as tx:
         # Lock the host's row: two creations racing cannot both pass the one-scheduled rule.
@@ -49,6 +64,8 @@ async def create_space(
             min_followers=ctx.settings.host_min_followers,
             is_admin=host.is_admin,
         )
+        if ticketed:
+            await tickets.check_seller(tx.session, host, now)
         if scheduled_for is not None:
             lifecycle.check_schedule(
                 scheduled_for, now=now, max_days=ctx.settings.schedule_max_days
@@ -72,6 +89,8 @@ async def create_space(
             ended_at=None,
             end_reason=None,
             host_disconnected_at=None,
+            ticket_price_cents=ticket_price_cents,
+            ticket_cap=ticket_cap,
         )
         tx.session.add(space)
         await tx.session.flush()
@@ -146,6 +165,8 @@ async def finish(tx: Tx, space: Space, *, reason: EndReason, now: datetime) -> N
         participant.present = False
         participant.hand_raised_at = None
         participant.invited_at = None
+    # Tickets sold stay sold; a purchase still in progress can no longer get one.
+    await payments.close_sales(tx, space, now, refund=False)
     tx.emit(SpaceEnded(space_id=space.id, at=now, reason=reason))
 
 
@@ -157,6 +178,8 @@ async def cancel_space(ctx: Context, *, actor: User, space_id: str) -> SpaceView
         space.state = lifecycle.transition(space.state, SpaceState.CANCELLED)
         space.ended_at = now
         space.end_reason = "cancelled"
+        # Every ticket holder is refunded: queued here, made after the commit by the sweeper.
+        await payments.close_sales(tx, space, now, refund=True)
         tx.emit(SpaceCancelled(space_id=space.id, at=now))
         return await space_view(tx.session, space, viewer_id=actor.id)
 

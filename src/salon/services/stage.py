@@ -120,13 +120,38 @@ async def deny(ctx: Context, *, actor: User, space_id: str, user_id: int) -> Par
         return participant_view(target)
 
 
+async def _invitee(tx: Tx, space: Space, user_id: int) -> Participant:
+    """Someone a ticketed space's host may invite: present, or an account not yet there."""
+    target = await find_participant(tx.session, space.id, user_id)
+    if target is None:
+        if await tx.session.get(User, user_id) is None:
+            raise NotFound(f"no account with id {user_id}")
+        target = Participant(
+            space_id=space.id, user_id=user_id, role=Role.LISTENER, present=False, muted=False
+        )
+        tx.session.add(target)
+        await tx.session.flush()
+        await tx.session.refresh(target)
+    elif target.removed_at is not None:
+        raise Forbidden("that person was removed from this space")
+    return target
+
+
 async def invite(ctx: Context, *, actor: User, space_id: str, user_id: int) -> ParticipantView:
-    """A host or co-host invites a listener to speak; the listener accepts or declines."""
+    """A host or co-host invites a listener to speak; the listener accepts or declines.
+
+    In a ticketed space the invitee need not be there yet: the invitation lets them in
+    without a ticket, to join and then accept.
+    """
     async with ctx.transaction() as tx:
         space, me = await _enter(tx, space_id, actor)
-        target = await _target(tx, space, user_id)
+        if space.ticketed:
+            target = await _invitee(tx, space, user_id)
+        else:
+            target = await _target(tx, space, user_id)
         check_may_act_on(me.role, StageAction.INVITE, target.role)
         check_seat_free(Role.SPEAKER, await seated(tx.session, space.id))
+        target.guest = True
         if target.invited_at is None:
             target.invited_at = ctx.clock.now()
             tx.emit(Invited(space_id=space.id, at=target.invited_at, user_id=user_id, by=actor.id))
@@ -226,6 +251,7 @@ async def appoint_cohost(
         target = await _target(tx, space, user_id)
         check_may_act_on(me.role, StageAction.APPOINT_COHOST, target.role)
         check_seat_free(Role.COHOST, await seated(tx.session, space.id))
+        target.guest = True  # keeps a ticketed space open to them after the appointment
         _change_role(tx, ctx, target, Role.COHOST)
         return participant_view(target)
 

@@ -5,11 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from salon.domain.lifecycle import SpaceState
 from salon.domain.stage import Role
+from salon.domain.tickets import LedgerKind, PurchaseState
 from salon.store.types import StrEnumType, UTCDateTime
 
 
@@ -32,6 +43,8 @@ class User(Base):
     can_sell_tickets: Mapped[bool] = mapped_column(Boolean, default=False)
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    #: When the person attested being 18 or older (one condition for selling tickets).
+    adult_attested_at: Mapped[datetime | None]
 
 
 class Follow(Base):
@@ -88,8 +101,15 @@ class Space(Base):
     end_reason: Mapped[str | None] = mapped_column(String(32))
     #: Set while the host's last live connection is gone; the space ends after the grace period.
     host_disconnected_at: Mapped[datetime | None]
+    #: A ticketed space has a price (USD cents) and a cap; both are None for a free space.
+    ticket_price_cents: Mapped[int | None] = mapped_column(Integer)
+    ticket_cap: Mapped[int | None] = mapped_column(Integer)
 
     host: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def ticketed(self) -> bool:
+        return self.ticket_price_cents is not None
 
 
 class Participant(Base):
@@ -113,6 +133,8 @@ class Participant(Base):
     joined_at: Mapped[datetime | None]
     #: Set while this person's last live connection is gone; they leave after the grace period.
     disconnected_at: Mapped[datetime | None]
+    #: Invited onto the stage or made co-host: may enter a ticketed space without a ticket.
+    guest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -138,4 +160,66 @@ class Reaction(Base):
     space_id: Mapped[str] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     emoji: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+
+
+class Purchase(Base):
+    """One attempt to buy one ticket. Its state follows domain.tickets.PurchaseState."""
+
+    __tablename__ = "purchases"
+    __table_args__ = (
+        Index("ix_purchases_space_state", "space_id", "state"),
+        Index("ix_purchases_buyer_space", "buyer_id", "space_id"),
+        Index("ix_purchases_state_hold", "state", "hold_expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    space_id: Mapped[str] = mapped_column(ForeignKey("spaces.id"))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[PurchaseState] = mapped_column(StrEnumType(PurchaseState))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    #: Which payment provider handles it ("test" or "stripe") and its references.
+    provider: Mapped[str] = mapped_column(String(16))
+    provider_ref: Mapped[str | None] = mapped_column(String(255))
+    payment_ref: Mapped[str | None] = mapped_column(String(255))
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    hold_expires_at: Mapped[datetime]
+    #: When the buyer's money was first reported received (None: never).
+    payment_received_at: Mapped[datetime | None]
+    ticket_issued_at: Mapped[datetime | None]
+    #: Refund outbox: attempts made and when to try again.
+    refund_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    refund_retry_at: Mapped[datetime | None]
+    refund_ref: Mapped[str | None] = mapped_column(String(255))
+    refunded_at: Mapped[datetime | None]
+
+
+class Ticket(Base):
+    """A valid ticket: one per purchase, one per buyer and space. Deleted when refunded; the
+    ledger keeps its history."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("space_id", "buyer_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    space_id: Mapped[str] = mapped_column(ForeignKey("spaces.id"))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purchase_id: Mapped[str] = mapped_column(ForeignKey("purchases.id"), unique=True)
+    issued_at: Mapped[datetime]
+
+
+class LedgerEntry(Base):
+    """Every purchase, payment event, ticket, fee and refund is a row; rows are never changed."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purchase_id: Mapped[str | None] = mapped_column(ForeignKey("purchases.id"), index=True)
+    kind: Mapped[LedgerKind] = mapped_column(StrEnumType(LedgerKind))
+    amount_cents: Mapped[int] = mapped_column(Integer, default=0)
+    #: The provider's event id: recording it twice is refused, so each event acts once.
+    provider_event_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    detail: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]

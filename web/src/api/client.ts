@@ -1,6 +1,17 @@
 // The HTTP API, one function per endpoint the client uses. Same-origin cookie session.
 import { ApiError, parseProblem } from "./problem";
-import type { ListenTicket, Me, ParticipantView, Profile, SpaceView, UserSummary } from "./types";
+import type {
+  Eligibility,
+  ListenTicket,
+  Me,
+  MyTicket,
+  ParticipantView,
+  Profile,
+  PurchaseView,
+  SpaceView,
+  TicketStatement,
+  UserSummary,
+} from "./types";
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -41,7 +52,7 @@ export const api = {
       throw error;
     }
   },
-  updateMe: (body: { display_name?: string; bio?: string }) =>
+  updateMe: (body: { display_name?: string; bio?: string; adult_attested?: boolean }) =>
     request<Me>("PATCH", "/api/me", body),
 
   // People
@@ -62,6 +73,7 @@ export const api = {
     topics: string[];
     scheduled_for?: string;
     recording: boolean;
+    ticket?: { price_cents: number; cap: number };
   }) => request<SpaceView>("POST", "/api/spaces", body),
   start: (id: string) => request<SpaceView>("POST", `${space(id)}/start`),
   end: (id: string) => request<SpaceView>("POST", `${space(id)}/end`),
@@ -90,6 +102,15 @@ export const api = {
     request<void>("POST", `${space(id)}/participants/${userId}/remove`),
   setCohost: (id: string, userId: number, on: boolean) =>
     request<ParticipantView>(on ? "PUT" : "DELETE", `${space(id)}/cohosts/${userId}`),
+
+  // Tickets
+  /** Hold a seat and get the checkout to send the browser to (201 new, 200 one in progress). */
+  buyTicket: (id: string) => request<PurchaseView>("POST", `${space(id)}/tickets`),
+  purchase: (purchaseId: string) =>
+    request<PurchaseView>("GET", `/api/purchases/${enc(purchaseId)}`),
+  myTickets: () => request<MyTicket[]>("GET", "/api/me/tickets"),
+  ticketEligibility: () => request<Eligibility>("GET", "/api/me/ticket-eligibility"),
+  ticketStatement: () => request<TicketStatement>("GET", "/api/me/ticket-statement"),
 
   // Media
   listen: (id: string) => request<ListenTicket>("GET", `${space(id)}/listen`),

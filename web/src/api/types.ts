@@ -26,6 +26,8 @@ export interface Profile extends UserSummary {
 export interface Me extends Profile {
   is_admin: boolean;
   can_sell_tickets: boolean;
+  /** Attested being 18 or older (needed to sell tickets). */
+  adult_attested: boolean;
 }
 
 export interface ParticipantView {
@@ -54,6 +56,94 @@ export interface SpaceView {
   stage: ParticipantView[];
   reminder_set: boolean;
   me: ParticipantView | null;
+  /** Price, cap and tickets left of a ticketed space; null for a free one. */
+  ticket: TicketInfo | null;
+}
+
+/** A ticketed space's terms, as one viewer sees them. Money in USD cents. */
+export interface TicketInfo {
+  price_cents: number;
+  currency: string;
+  cap: number;
+  /** Seats not yet sold or held by a purchase in progress. */
+  tickets_left: number;
+  /** The viewer holds a ticket. */
+  have_ticket: boolean;
+  /** The viewer may join and listen: a ticket, or the host, a co-host or an invited speaker. */
+  admitted: boolean;
+}
+
+/** held → paid | declined | expired; paid → refund_pending → refunded. */
+export type PurchaseState = "held" | "paid" | "declined" | "expired" | "refund_pending" | "refunded";
+
+/** One purchase of a ticket, as its buyer sees it. */
+export interface PurchaseView {
+  id: string;
+  space_id: string;
+  state: PurchaseState;
+  amount_cents: number;
+  currency: string;
+  /** Where to send the buyer's browser to pay (null once the purchase is settled). */
+  checkout_url: string | null;
+  hold_expires_at: string;
+  created_at: string;
+  /** This purchase issued the buyer's ticket. */
+  ticket: boolean;
+}
+
+export interface MyTicket {
+  purchase_id: string;
+  space_id: string;
+  title: string;
+  space_state: SpaceState;
+  scheduled_for: string | null;
+  amount_cents: number;
+  currency: string;
+  issued_at: string;
+}
+
+/** Whether the viewer may sell tickets, and what is missing if not. */
+export interface Eligibility {
+  eligible: boolean;
+  /** An admin granted ticket selling. */
+  granted: boolean;
+  /** Each unmet condition, in words ("attest that you are 18 or older"). */
+  reasons: string[];
+  followers: number;
+  followers_needed: number;
+  adult_attested: boolean;
+  hosted_recently: number;
+  hosted_needed: number;
+  window_days: number;
+}
+
+/** Tickets sold and what they earned; money in USD cents. */
+export interface StatementLine {
+  tickets_sold: number;
+  gross_cents: number;
+  refunds: number;
+  refunded_cents: number;
+  /** The platform's fees, net of fees returned with refunds. */
+  fees_cents: number;
+  /** gross − refunded − fees. */
+  net_cents: number;
+}
+
+export interface SpaceStatement extends StatementLine {
+  space_id: string;
+  title: string;
+  state: SpaceState;
+  price_cents: number;
+}
+
+export interface TicketStatement {
+  currency: string;
+  /** Lifetime ticket earnings counted for the fee (gross sales not refunded). */
+  earnings_cents: number;
+  /** The fee rate the next sale starts at. */
+  fee_rate_percent: number;
+  total: StatementLine;
+  spaces: SpaceStatement[];
 }
 
 /** GET /api/spaces/{id}/listen (src/salon/services/listening.py ListenTicket). */
@@ -157,6 +247,11 @@ export interface AudienceCount extends EventBase {
   type: "audience_count";
   count: number;
 }
+/** A ticketed space's count of unsold seats changed (a purchase held, paid, freed). */
+export interface TicketsLeft extends EventBase {
+  type: "tickets_left";
+  tickets_left: number;
+}
 
 export type SpaceEvent =
   | Snapshot
@@ -176,7 +271,8 @@ export type SpaceEvent =
   | Unmuted
   | ReactionSent
   | Speaking
-  | AudienceCount;
+  | AudienceCount
+  | TicketsLeft;
 
 export type SpaceEventType = SpaceEvent["type"];
 

@@ -1,5 +1,7 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
+import { api } from "../api/client";
 import { errorMessage } from "../api/problem";
+import type { Me } from "../api/types";
 import { Link, navigate, usePathname } from "../router";
 import { useSession } from "../session";
 
@@ -7,6 +9,7 @@ export function Header() {
   const { me, loading, signOut } = useSession();
   const pathname = usePathname();
   const [error, setError] = useState<string | null>(null);
+  const sells = useSellsTickets(me);
 
   async function onSignOut() {
     setError(null);
@@ -33,6 +36,11 @@ export function Header() {
           )}
           {loading ? null : me ? (
             <>
+              {sells && (
+                <Link href="/tickets" className="nav-link">
+                  Ticket sales
+                </Link>
+              )}
               <Link href={`/users/${encodeURIComponent(me.handle)}`} className="nav-me">
                 {me.display_name}
               </Link>
@@ -59,4 +67,27 @@ export function Header() {
       )}
     </header>
   );
+}
+
+/** Whether to offer "Ticket sales": the person may sell tickets (granted or eligible), or has. */
+function useSellsTickets(me: Me | null): boolean {
+  const [sells, setSells] = useState(false);
+  useEffect(() => {
+    setSells(me?.can_sell_tickets ?? false);
+    if (!me || me.can_sell_tickets) return;
+    let cancelled = false;
+    (async () => {
+      const eligibility = await api.ticketEligibility();
+      if (eligibility.eligible) return true;
+      const statement = await api.ticketStatement();
+      return statement.spaces.length > 0;
+    })().then(
+      (yes) => !cancelled && setSells(yes),
+      () => undefined, // the header does without it
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [me]);
+  return sells;
 }

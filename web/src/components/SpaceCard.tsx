@@ -2,6 +2,7 @@ import { useState } from "react";
 import { api } from "../api/client";
 import { errorMessage } from "../api/problem";
 import type { SpaceView } from "../api/types";
+import { ticketBadgeText } from "../lib/tickets";
 import { formatWhen } from "../lib/time";
 import { Link } from "../router";
 import { useSession } from "../session";
@@ -25,6 +26,8 @@ export function SpaceCard({ space }: { space: SpaceView }) {
           space.scheduled_for && <span className="pill">{formatWhen(space.scheduled_for)}</span>
         )}
         {space.recording && <span className="pill pill-muted">Recorded</span>}
+        {space.ticket && <span className="pill pill-ticket">{ticketBadgeText(space.ticket)}</span>}
+        {space.ticket?.have_ticket && <span className="pill pill-ok">Your ticket</span>}
       </div>
       <h3 id={titleId} className="space-card-title">
         <Link href={href}>{space.title}</Link>

@@ -1,7 +1,10 @@
-import { useState, type FormEvent } from "react";
+import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api } from "../api/client";
-import { ApiError, formErrorMessage } from "../api/problem";
+import { ApiError, errorMessage, formErrorMessage } from "../api/problem";
+import type { Eligibility } from "../api/types";
 import { FormError } from "../components/FormError";
+import { parseTicketPrice } from "../lib/money";
+import { CAP_MAX, FEE_RULE, parseTicketCap } from "../lib/tickets";
 import { localInputToIso, parseTopics, toLocalInput } from "../lib/time";
 import { useTitle } from "../lib/useTitle";
 import { Link, navigate } from "../router";
@@ -17,8 +20,12 @@ export function NewSpace() {
   const [when, setWhen] = useState<"now" | "later">("now");
   const [startTime, setStartTime] = useState(() => toLocalInput(new Date(Date.now() + HOUR_MS)));
   const [recording, setRecording] = useState(false);
+  const [selling, setSelling] = useState(false);
+  const [price, setPrice] = useState("");
+  const [cap, setCap] = useState("");
   const [error, setError] = useState<{ message: string; forbidden: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
+  const eligibility = useEligibility(me?.id ?? null);
 
   if (loading) return <main className="page narrow" id="main" />;
   if (!me) {
@@ -36,8 +43,22 @@ export function NewSpace() {
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
+    let ticket: { price_cents: number; cap: number } | undefined;
+    if (selling) {
+      const priceCents = parseTicketPrice(price);
+      if (!priceCents.ok) {
+        setError({ message: priceCents.message, forbidden: false });
+        return;
+      }
+      const seats = parseTicketCap(cap);
+      if (!seats.ok) {
+        setError({ message: seats.message, forbidden: false });
+        return;
+      }
+      ticket = { price_cents: priceCents.value, cap: seats.value };
+    }
     let scheduledFor: string | undefined;
-    if (when === "later") {
+    if (when === "later" || selling) {
       const iso = localInputToIso(startTime);
       if (!iso) {
         setError({ message: "Pick a start time.", forbidden: false });
@@ -52,14 +73,20 @@ export function NewSpace() {
         topics: parseTopics(topics),
         recording,
         ...(scheduledFor ? { scheduled_for: scheduledFor } : {}),
+        ...(ticket ? { ticket } : {}),
       });
       navigate(`/spaces/${encodeURIComponent(space.id)}`);
     } catch (e) {
+      const ticketProblem =
+        e instanceof ApiError && e.status === 422 && e.fieldErrors.some((f) => f.loc.includes("ticket"));
       setError({
-        message: formErrorMessage(e, {
-          title: "A title is 1 to 70 characters.",
-          topics: "Up to 3 topics of 1 to 30 characters each.",
-        }),
+        // A ticket the server refused: its own words (the client checks the same ranges).
+        message: ticketProblem
+          ? `The ticket price or number is not accepted: ${errorMessage(e)}`
+          : formErrorMessage(e, {
+              title: "A title is 1 to 70 characters.",
+              topics: "Up to 3 topics of 1 to 30 characters each.",
+            }),
         forbidden: e instanceof ApiError && e.status === 403,
       });
       setBusy(false);
@@ -90,7 +117,19 @@ export function NewSpace() {
         <p className="hint" id="space-topics-hint">
           Up to 3, separated by commas.
         </p>
-        <fieldset className="choice">
+        <TicketFields
+          eligibility={eligibility}
+          selling={selling}
+          onSelling={(on) => {
+            setSelling(on);
+            if (on) setWhen("later");
+          }}
+          price={price}
+          onPrice={setPrice}
+          cap={cap}
+          onCap={setCap}
+        />
+        <fieldset className="choice" aria-describedby={selling ? "ticket-schedule-hint" : undefined}>
           <legend>When</legend>
           <label className="inline">
             <input
@@ -98,6 +137,7 @@ export function NewSpace() {
               name="when"
               value="now"
               checked={when === "now"}
+              disabled={selling}
               onChange={() => setWhen("now")}
             />
             Start now
@@ -113,6 +153,11 @@ export function NewSpace() {
             Schedule
           </label>
         </fieldset>
+        {selling && (
+          <p className="hint" id="ticket-schedule-hint">
+            Ticketed spaces are scheduled ahead and can't be rescheduled.
+          </p>
+        )}
         {when === "later" && (
           <>
             <label htmlFor="space-start">Start time</label>
@@ -142,7 +187,8 @@ export function NewSpace() {
         {error &&
           (error.forbidden ? (
             <div className="notice notice-warn" role="alert">
-              <strong>You can’t host yet.</strong> {error.message}
+              <strong>{selling ? "You can’t sell tickets yet." : "You can’t host yet."}</strong>{" "}
+              {error.message}
             </div>
           ) : (
             <FormError message={error.message} />
@@ -152,5 +198,136 @@ export function NewSpace() {
         </button>
       </form>
     </main>
+  );
+}
+
+interface EligibilityState {
+  value: Eligibility | null;
+  error: string | null;
+  /** Ask again (after attesting). */
+  reload: () => void;
+}
+
+function useEligibility(meId: number | null): EligibilityState {
+  const [value, setValue] = useState<Eligibility | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [round, setRound] = useState(0);
+  useEffect(() => {
+    if (meId === null) return;
+    let cancelled = false;
+    api.ticketEligibility().then(
+      (found) => {
+        if (cancelled) return;
+        setValue(found);
+        setError(null);
+      },
+      (e: unknown) => !cancelled && setError(errorMessage(e)),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [meId, round]);
+  const reload = useCallback(() => setRound((n) => n + 1), []);
+  return { value, error, reload };
+}
+
+interface TicketFieldsProps {
+  eligibility: EligibilityState;
+  selling: boolean;
+  onSelling: (on: boolean) => void;
+  price: string;
+  onPrice: (value: string) => void;
+  cap: string;
+  onCap: (value: string) => void;
+}
+
+/** "Sell tickets" for a host who may; otherwise what is missing, and the 18+ attestation. */
+function TicketFields({ eligibility, selling, onSelling, price, onPrice, cap, onCap }: TicketFieldsProps) {
+  const { setMe } = useSession();
+  const [attesting, setAttesting] = useState(false);
+  const [attestError, setAttestError] = useState<string | null>(null);
+  const found = eligibility.value;
+  if (!found) return null; // still asking, or could not ask: creating a free space still works
+
+  async function attest() {
+    setAttesting(true);
+    setAttestError(null);
+    try {
+      setMe(await api.updateMe({ adult_attested: true }));
+      eligibility.reload();
+    } catch (e) {
+      setAttestError(errorMessage(e));
+    } finally {
+      setAttesting(false);
+    }
+  }
+
+  if (!found.eligible) {
+    return (
+      <div className="ticket-eligibility">
+        <p className="hint">Selling tickets is not open to you yet.</p>
+        <details className="disclosure">
+          <summary>Why can't I sell tickets?</summary>
+          <p>To sell tickets, you need an admin’s grant, or to:</p>
+          <ul>
+            {found.reasons.map((reason) => (
+              <li key={reason}>{reason}</li>
+            ))}
+          </ul>
+        </details>
+        {!found.adult_attested && (
+          <div className="form-row">
+            <button
+              type="button"
+              className="button button-small"
+              disabled={attesting}
+              onClick={() => void attest()}
+            >
+              I am 18 or older
+            </button>
+            <span className="hint">Selling tickets is for adults.</span>
+          </div>
+        )}
+        <FormError message={attestError} />
+      </div>
+    );
+  }
+
+  return (
+    <>
+      <label className="inline checkbox">
+        <input type="checkbox" checked={selling} onChange={(e) => onSelling(e.target.checked)} />
+        Sell tickets
+      </label>
+      {selling && (
+        <div className="ticket-fields">
+          <label htmlFor="ticket-price">Ticket price (USD)</label>
+          <input
+            id="ticket-price"
+            inputMode="decimal"
+            autoComplete="off"
+            value={price}
+            placeholder="5.00"
+            aria-describedby="ticket-price-hint"
+            onChange={(e) => onPrice(e.target.value)}
+          />
+          <p className="hint" id="ticket-price-hint">
+            $1.00 to $999.00. Salon’s fee: {FEE_RULE}.
+          </p>
+          <label htmlFor="ticket-cap">Tickets available</label>
+          <input
+            id="ticket-cap"
+            type="number"
+            inputMode="numeric"
+            min={1}
+            max={CAP_MAX}
+            step={1}
+            value={cap}
+            placeholder="100"
+            onChange={(e) => onCap(e.target.value)}
+          />
+        </div>
+      )}
+    </>
   );
 }

@@ -88,6 +88,9 @@ export function Settings() {
           <Link href={`/users/${encodeURIComponent(me.handle)}`}>View profile</Link>
         </div>
       </form>
+      <p>
+        <Link href="/tickets">My tickets</Link>
+      </p>
     </main>
   );
 }

@@ -12,7 +12,7 @@ import { useTitle } from "../lib/useTitle";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { Audience } from "./Audience";
-import { connectionText, initialConnection, nextConnection } from "./connection";
+import { TICKET_ONLY_TEXT, connectionText, initialConnection, nextConnection } from "./connection";
 import { ListenButton } from "./ListenButton";
 import { MyStageControls } from "./MyStageControls";
 import { ReactionBar } from "./ReactionBar";
@@ -30,12 +30,16 @@ import { Requests } from "./Requests";
 import { SpaceControls } from "./SpaceControls";
 import { Stage } from "./Stage";
 import type { MemberCommands } from "./StageMember";
+import { TicketPanel } from "./TicketPanel";
 import { useAction } from "./useAction";
 import { useEventStream } from "./useEventStream";
 import { useListener } from "./useListener";
+import { purchaseIdFromUrl, usePurchase } from "./usePurchase";
 import { useSpeaker } from "./useSpeaker";
 
 const EXPIRE_TICK_MS = 250;
+/** Without a ticket there is no event stream: the space is fetched again this often. */
+const LOCKED_REFRESH_MS = 10_000;
 
 export function RoomPage({ spaceId }: { spaceId: string }) {
   const { me, loading } = useSession();
@@ -63,6 +67,8 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
   const spaceRef = useRef(state.space);
   spaceRef.current = state.space;
   const joined = useRef(false);
+  // Coming back from a ticket checkout: /spaces/{id}?purchase={purchase_id}.
+  const [purchaseId] = useState(() => purchaseIdFromUrl(window.location.search));
   useTitle(state.space?.title ?? null);
 
   useEffect(() => {
@@ -82,6 +88,28 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
       cancelled = true;
     };
   }, [spaceId, loadAttempt]);
+
+  /** GET the space again: after a purchase settles, and now and then while without a ticket. */
+  const refreshSpace = useCallback(async () => {
+    try {
+      const space = await api.space(spaceId);
+      dispatch({ type: "space_refreshed", space });
+      const open = space.state === "live" || space.state === "scheduled";
+      setStreamOpen(open);
+      if (!open) setLoadedOver(true);
+    } catch {
+      // Keep showing what we have; the next refresh may work.
+    }
+  }, [spaceId]);
+
+  const purchaseSettled = useCallback(() => {
+    void refreshSpace();
+    // The outcome stays on screen; the address goes back to the space's own, to share or reload.
+    if (window.location.search.includes("purchase=")) {
+      window.history.replaceState(window.history.state, "", window.location.pathname);
+    }
+  }, [refreshSpace]);
+  const purchaseCheck = usePurchase(purchaseId, purchaseSettled);
 
   const beforeConnect = useCallback(async (): Promise<"ok" | "removed"> => {
     if (meId === null || spaceRef.current?.state !== "live") return "ok";
@@ -107,7 +135,11 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
     [meId, spaceId],
   );
 
-  const stream = useEventStream({ spaceId, enabled: streamOpen, beforeConnect, onEvent, meId });
+  // A ticketed space without a ticket: the server refuses /join, /events and /listen (403), so
+  // none is tried; the ticket panel says why and sells one.
+  const ticket = state.space?.ticket ?? null;
+  const locked = ticket !== null && !ticket.admitted;
+  const stream = useEventStream({ spaceId, enabled: streamOpen && !locked, beforeConnect, onEvent, meId });
   const notFound = loadError instanceof ApiError && (loadError.status === 404 || loadError.status === 422);
   const connection = notFound
     ? nextConnection(initialConnection, { type: "not_found" })
@@ -142,9 +174,15 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
     space?.state === "ended" || space?.state === "cancelled" || connection.phase === "ended";
   const live = space?.state === "live" && !over;
   const onStage = live && myself !== null && isStageRole(myself.role);
-  const replay = space?.state === "ended" && space.recording && !removed;
+  const replay = space?.state === "ended" && space.recording && !removed && !locked;
 
-  const listener = useListener(spaceId, listenAudio, (live && !onStage) || replay);
+  useEffect(() => {
+    if (!locked || over) return;
+    const timer = window.setInterval(() => void refreshSpace(), LOCKED_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [locked, over, refreshSpace]);
+
+  const listener = useListener(spaceId, listenAudio, ((live && !onStage) || replay) && !locked);
   const speaker = useSpeaker(spaceId, onStage, myself?.muted ?? true, stageAudio);
   const { stop: stopListening } = listener;
   useEffect(() => {
@@ -162,11 +200,16 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
     setCohost: (p, on) => void stageAction.run(() => api.setCohost(spaceId, p.user.id, on)),
   };
 
-  const status = (
-    <p role="status" data-testid="connection-state" className={`conn conn-${connection.phase}`}>
-      {connectionText(connection, space?.state ?? null)}
-    </p>
-  );
+  const status =
+    locked && !over ? (
+      <p role="status" data-testid="connection-state" className="conn conn-locked">
+        {TICKET_ONLY_TEXT}
+      </p>
+    ) : (
+      <p role="status" data-testid="connection-state" className={`conn conn-${connection.phase}`}>
+        {connectionText(connection, space?.state ?? null)}
+      </p>
+    );
   const audio = (
     <>
       <audio data-testid="listen-audio" ref={listenAudio} preload="none" />
@@ -221,6 +264,7 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
         <div className="room-title-row">
           {live && <span className="pill pill-live">LIVE</span>}
           {space.recording && <span className="pill pill-muted">Recorded</span>}
+          {space.ticket && <span className="pill pill-ticket">Ticketed</span>}
         </div>
         <h1>{space.title}</h1>
         {space.topics.length > 0 && (
@@ -244,6 +288,17 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
         )}
       </div>
 
+      {space.ticket && (
+        <TicketPanel
+          space={space}
+          ticket={space.ticket}
+          meId={meId}
+          isHost={isHost}
+          check={purchaseId !== null ? purchaseCheck : null}
+          onStale={() => void refreshSpace()}
+        />
+      )}
+
       {over ? (
         <section className="ended-panel" aria-labelledby="ended-heading">
           <h2 id="ended-heading">
@@ -254,6 +309,9 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
                 : "This space has ended"}
           </h2>
           {replay && <ListenButton listener={listener} replay />}
+          {locked && space.recording && space.state === "ended" && (
+            <p className="muted">The recording is for ticket holders.</p>
+          )}
           <p>
             <Link href="/">Find another space</Link>
           </p>
@@ -268,6 +326,18 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
             </p>
           )}
         </section>
+      ) : locked ? (
+        // Live, without a ticket: who is on stage, but no listening, requests or reactions.
+        <Stage
+          members={space.stage.filter((p) => p.present)}
+          speaking={[]}
+          meId={meId}
+          viewerRole={null}
+          reactions={[]}
+          commands={commands}
+          busy={false}
+          error={null}
+        />
       ) : (
         <>
           <section className="room-actions" aria-label="Your controls">

@@ -65,6 +65,11 @@ export function SpaceControls({ space }: { space: SpaceView }) {
           onCancel={() => setConfirming(null)}
         >
           <p>It will not go live, and this cannot be undone.</p>
+          {space.ticket && (
+            <p className="notice notice-warn">
+              Every ticket holder is refunded, and no more tickets are sold.
+            </p>
+          )}
           {error && <p className="form-error" role="alert">{error}</p>}
         </ConfirmDialog>
       )}

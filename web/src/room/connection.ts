@@ -108,3 +108,9 @@ export function connectionText(
   }
   return word;
 }
+
+/**
+ * The status line of a viewer without a ticket to a ticketed space: the server would refuse
+ * them the event stream, so none is opened (no Connecting, Live, Reconnecting or Ended).
+ */
+export const TICKET_ONLY_TEXT = "Ticket holders only";

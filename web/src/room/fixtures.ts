@@ -1,5 +1,12 @@
 // Builders for tests: server-shaped views and events with sensible defaults.
-import type { ParticipantView, Role, SpaceEvent, SpaceView, UserSummary } from "../api/types";
+import type {
+  ParticipantView,
+  Role,
+  SpaceEvent,
+  SpaceView,
+  TicketInfo,
+  UserSummary,
+} from "../api/types";
 
 export const AT = "2026-05-01T18:00:00Z";
 
@@ -40,6 +47,7 @@ export function space(extra: Partial<SpaceView> = {}): SpaceView {
     stage: [host],
     reminder_set: false,
     me: null,
+    ticket: null,
     ...extra,
   };
 }
@@ -48,4 +56,16 @@ type Without<E> = E extends unknown ? Omit<E, "space_id" | "at"> : never;
 
 export function ev(event: Without<SpaceEvent>): SpaceEvent {
   return { space_id: "abc", at: AT, ...event } as SpaceEvent;
+}
+
+export function ticket(extra: Partial<TicketInfo> = {}): TicketInfo {
+  return {
+    price_cents: 500,
+    currency: "usd",
+    cap: 10,
+    tickets_left: 10,
+    have_ticket: false,
+    admitted: false,
+    ...extra,
+  };
 }

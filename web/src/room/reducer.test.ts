@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ev, participant, space } from "./fixtures";
+import { ev, participant, space, ticket } from "./fixtures";
 import {
   MAX_REACTIONS,
   REACTION_MS,
@@ -276,6 +276,53 @@ describe("reactions", () => {
     let s = roomReducer(room(), react(2, 0));
     s = apply(s, ev({ type: "snapshot", space: space(), participants: [participant(1, "host")] }));
     expect(s.reactions).toHaveLength(1);
+  });
+});
+
+describe("tickets", () => {
+  function ticketed(extra: Parameters<typeof ticket>[0] = {}): RoomState {
+    return apply(
+      initialRoomState(ME),
+      ev({
+        type: "snapshot",
+        space: space({ state: "scheduled", reminder_set: true, ticket: ticket({ have_ticket: true, admitted: true, ...extra }) }),
+        participants: [],
+      }),
+    );
+  }
+
+  it("tickets_left updates the count of a ticketed space", () => {
+    const s = apply(ticketed({ tickets_left: 10 }), ev({ type: "tickets_left", tickets_left: 7 }));
+    expect(s.space?.ticket).toMatchObject({ tickets_left: 7, have_ticket: true, admitted: true, cap: 10 });
+    expect(apply(s, ev({ type: "tickets_left", tickets_left: 0 })).space?.ticket?.tickets_left).toBe(0);
+  });
+
+  it("tickets_left leaves a free space alone", () => {
+    const before = room();
+    expect(apply(before, ev({ type: "tickets_left", tickets_left: 3 }))).toBe(before);
+  });
+
+  it("space_started keeps what the viewer knew about their own ticket and reminder", () => {
+    // The event's space is built for nobody in particular: no ticket, not admitted.
+    const started = space({ ticket: ticket({ tickets_left: 4, have_ticket: false, admitted: false }), reminder_set: false });
+    const s = apply(ticketed(), ev({ type: "space_started", space: started }));
+    expect(s.space?.state).toBe("live");
+    expect(s.space?.ticket).toMatchObject({ tickets_left: 4, have_ticket: true, admitted: true });
+    expect(s.space?.reminder_set).toBe(true);
+  });
+
+  it("space_refreshed replaces the space (a ticket bought) but keeps the participants", () => {
+    const locked = space({ state: "live", ticket: ticket({ admitted: false }), stage: [participant(1, "host")] });
+    let s = roomReducer(initialRoomState(ME), { type: "space_refreshed", space: locked });
+    expect(s.space?.ticket?.admitted).toBe(false);
+    expect(s.participants.map((p) => p.user.id)).toEqual([1]);
+    const bought = { ...locked, audience_count: 5, ticket: ticket({ have_ticket: true, admitted: true, tickets_left: 9 }) };
+    s = roomReducer(s, { type: "space_refreshed", space: bought });
+    expect(s.space?.ticket).toMatchObject({ have_ticket: true, admitted: true, tickets_left: 9 });
+    expect(s.audienceCount).toBe(5);
+    expect(s.participants.map((p) => p.user.id)).toEqual([1]);
+    const ended = roomReducer(s, { type: "space_refreshed", space: { ...bought, state: "ended" } });
+    expect(ended.endReason).toBe("host_ended");
   });
 });
 

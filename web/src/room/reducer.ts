@@ -45,6 +45,8 @@ export interface RoomState {
 export type RoomAction =
   | { type: "event"; event: SpaceEvent; now: number }
   | { type: "space_loaded"; space: SpaceView }
+  /** GET /api/spaces/{id} again, when no event stream is open (a viewer without a ticket). */
+  | { type: "space_refreshed"; space: SpaceView }
   | { type: "expire_reactions"; now: number }
   | { type: "removed" };
 
@@ -121,7 +123,7 @@ const handlers: Handlers = {
     }
     return {
       ...state,
-      space: e.space,
+      space: keepViewerFields(state.space, e.space),
       participants,
       audienceCount: e.space.audience_count,
       endReason: null,
@@ -194,7 +196,35 @@ const handlers: Handlers = {
     return { ...state, reactions, nextReactionKey: state.nextReactionKey + 1 };
   },
   audience_count: (state, e) => ({ ...state, audienceCount: e.count }),
+  tickets_left: (state, e) =>
+    state.space?.ticket
+      ? {
+          ...state,
+          space: { ...state.space, ticket: { ...state.space.ticket, tickets_left: e.tickets_left } },
+        }
+      : state,
 };
+
+/**
+ * An event's space is the same for everyone (the server builds it for no viewer in particular):
+ * what it says about the viewer (reminder, own standing, ticket) stays what we knew.
+ */
+function keepViewerFields(previous: SpaceView | null, next: SpaceView): SpaceView {
+  if (previous === null || previous.id !== next.id) return next;
+  return {
+    ...next,
+    reminder_set: previous.reminder_set,
+    me: next.me ?? previous.me,
+    ticket:
+      next.ticket && previous.ticket
+        ? {
+            ...next.ticket,
+            have_ticket: previous.ticket.have_ticket,
+            admitted: previous.ticket.admitted,
+          }
+        : next.ticket,
+  };
+}
 
 function endReasonOf(space: SpaceView): EndReason | null {
   if (space.state === "cancelled") return "cancelled";
@@ -223,6 +253,15 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
         ...state,
         space: action.space,
         participants: me?.present ? upsert(present, me) : present,
+        audienceCount: action.space.audience_count,
+        endReason: endReasonOf(action.space),
+      };
+    }
+    case "space_refreshed": {
+      if (state.space === null) return roomReducer(state, { ...action, type: "space_loaded" });
+      return {
+        ...state,
+        space: action.space,
         audienceCount: action.space.audience_count,
         endReason: endReasonOf(action.space),
       };

@@ -7,6 +7,11 @@ describe("parseEvent", () => {
     expect(event).toEqual({ type: "speaking", space_id: "a", at: "x", user_ids: [1] });
   });
 
+  it("accepts tickets_left", () => {
+    const event = parseEvent(JSON.stringify({ type: "tickets_left", space_id: "a", at: "x", tickets_left: 2 }));
+    expect(event).toEqual({ type: "tickets_left", space_id: "a", at: "x", tickets_left: 2 });
+  });
+
   it("drops unknown types, malformed JSON and binary frames", () => {
     expect(parseEvent(JSON.stringify({ type: "ticket_sold" }))).toBeNull();
     expect(parseEvent("{oops")).toBeNull();

@@ -27,6 +27,7 @@ const EVENT_TYPES: ReadonlySet<SpaceEventType> = new Set<SpaceEventType>([
   "unmuted",
   "reaction",
   "audience_count",
+  "tickets_left",
 ]);
 
 export function parseEvent(data: unknown): SpaceEvent | null {

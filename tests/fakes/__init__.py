@@ -1,0 +1,1 @@
+"""Local stand-ins for outside services Salon talks to (only what Salon calls)."""
