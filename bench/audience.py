@@ -20,8 +20,8 @@ whole) to its bytes arriving at the player (p50/p99), errors, the server's CPU (
 core, /proc) and RSS, and this process's CPU: on a 2-core machine the players compete with
 the server, so a saturated client is a limit of the measurement, not of the server.
 
-Listener tokens are minted with the server's secret (``ListenerTokens``), one per player, as
-``GET /listen`` would issue them, so that 5,000 tickets do not take a minute of SQLite writes.
+The space is free, so its audio is public: every player follows the same playlist URL, as
+any number of anonymous listeners would.
 
 Run: .venv/bin/python -m bench.audience [--listeners 100,1000,5000] [--seconds 15]
 """
@@ -57,8 +57,6 @@ from bench.common import (
     summary_ms,
 )
 from salon.bots.tracks import PcmTrack, tone
-from salon.clock import SystemClock
-from salon.services.listening import ListenerTokens
 
 GROUP = 1  # players per httpx client (see the module docstring)
 PART_SECONDS = 0.192  # the stream's PART-TARGET
@@ -112,7 +110,6 @@ def totals(followers: list[HlsFollower]) -> tuple[int, int]:
 async def phase(
     server: ServerProcess, space_id: str, listeners: int, seconds: float, kind: str
 ) -> dict[str, Any]:
-    tokens = ListenerTokens(server.secret_key, max_age=6 * 3600, clock=SystemClock())
     ramp = min(8.0, max(1.0, listeners / 600))
     settle = 2.0
     begin = time.monotonic()
@@ -132,8 +129,7 @@ async def phase(
     followers = [
         HlsFollower(
             clients[i // GROUP],
-            f"{server.url}/api/spaces/{space_id}/hls/live.m3u8?token="
-            + tokens.issue(space_id=space_id, user_id=i + 1),
+            f"{server.url}/api/spaces/{space_id}/hls/live.m3u8",
             on_part=window.on_part,
         )
         for i in range(listeners)

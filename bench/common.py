@@ -549,7 +549,7 @@ class HlsFollower:
     starting again from a plain playlist fetch. Stops by itself at ``until`` (monotonic)."""
 
     client: Getter  # an httpx.AsyncClient or a RawHttpClient
-    playlist_url: str  # absolute, with its token
+    playlist_url: str  # absolute (with its credential, in a ticketed space)
     on_part: Callable[[FetchedPart], None] | None = None
     fetch_init: bool = True
     requests: int = 0
@@ -589,7 +589,8 @@ class HlsFollower:
         last = playlist.parts[-1] if playlist.parts else None
         want = (last.msn, last.index + 1) if last else (playlist.media_sequence, 0)
         while time.monotonic() < until:
-            url = f"{self.playlist_url}&_HLS_msn={want[0]}&_HLS_part={want[1]}"
+            sep = "&" if "?" in self.playlist_url else "?"
+            url = f"{self.playlist_url}{sep}_HLS_msn={want[0]}&_HLS_part={want[1]}"
             playlist = parse_playlist((await self._get(url)).text)
             fresh = [p for p in playlist.parts if (p.msn, p.index) >= want]
             if not fresh:
@@ -621,7 +622,7 @@ class _HttpStatus(Exception):
 
 
 async def listener_url(base_url: str, space_id: str) -> str:
-    """An anonymous listener ticket's absolute playlist URL."""
+    """A free space's absolute playlist URL, as an anonymous listener gets it."""
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         response = await client.get(f"/api/spaces/{space_id}/listen")
         response.raise_for_status()

@@ -24,9 +24,10 @@ from salon.api import (
     users,
     webapp,
 )
-from salon.api.middleware import OriginCheck, RequestMetrics
+from salon.api.middleware import AudioCors, OriginCheck, RequestMetrics
 from salon.clock import Clock, SystemClock
 from salon.config import Settings, get_settings
+from salon.domain.audio_credentials import AudioCredentials
 from salon.domain.reactions import SlidingWindowLimiter
 from salon.events.memory import MemoryBus
 from salon.media.engine import MediaEngine
@@ -35,7 +36,6 @@ from salon.payments import make_provider
 from salon.services import payments, presence, recordings
 from salon.services.connections import Connections
 from salon.services.context import Context, make_hasher
-from salon.services.listening import ListenerTokens
 from salon.store.db import create_engine, create_sessionmaker
 from salon.store.migrate import upgrade
 
@@ -60,14 +60,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             reaction_limiter=SlidingWindowLimiter(
                 limit=settings.reaction_limit, window=settings.reaction_window_seconds
             ),
-            listener_tokens=ListenerTokens(
-                settings.signing_key(), max_age=settings.listener_token_seconds, clock=clock
+            audio_credentials=AudioCredentials(
+                settings.edge_secret(), lifetime=settings.audio_credential_seconds, clock=clock
             ),
             payments=make_provider(settings),
         )
         app.state.ctx = ctx
         app.state.connections = Connections(ctx)
-        media_engine = MediaEngine(settings, bus)
+        media_engine = MediaEngine(settings, bus, clock=clock)
         app.state.engine = media_engine
         sweeper = asyncio.create_task(_sweep_forever(ctx), name="salon-sweeper")
         log.info("salon %s ready (database: %s)", __version__, engine.url.render_as_string())
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Last: it answers every GET path the routes above do not.
     app.include_router(webapp.router)
     app.add_middleware(OriginCheck, allowed=settings.allowed_origins)
+    app.add_middleware(AudioCors)
     app.add_middleware(RequestMetrics)
     return app
 

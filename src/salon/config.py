@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -42,9 +44,21 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     secret_key: str = Field(
         default="",
-        description="Signs listener tokens; when empty, one is generated into var/secret_key.",
+        description="Signs sessions and audio credentials; when empty, one is generated into "
+        "var/secret_key. Every node of one instance needs the same.",
     )
-    listener_token_seconds: int = Field(default=6 * 3600, ge=60)
+    edge_secret_key: str = Field(
+        default="",
+        description="The secret the edge (nginx secure_link) shares with the origin to check "
+        "ticketed spaces' audio credentials; when empty, derived from the secret key.",
+    )
+    audio_credential_seconds: int = Field(
+        default=60,
+        ge=2,
+        le=60,
+        description="How long a ticketed space's audio credential opens its audio. Removal, a "
+        "ban or a refund closes the audio within this time, so it is at most a minute.",
+    )
     recording_days: int = Field(default=30, ge=1, description="How long recordings are kept.")
     ice_servers: list[dict[str, object]] = Field(
         default_factory=list,
@@ -100,6 +114,17 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def edge_secret(self) -> str:
+        """The secret nginx's ``secure_link_md5`` and the origin both check credentials with.
+
+        Derived from the signing key unless set, so the edge config never holds the key that
+        signs sessions.
+        """
+        if self.edge_secret_key:
+            return self.edge_secret_key
+        key = self.signing_key().encode()
+        return hmac.new(key, b"salon.edge.v1", hashlib.sha256).hexdigest()
 
 
 @lru_cache(maxsize=1)

@@ -35,3 +35,8 @@ PAYMENT_EVENTS = Counter(
     ["result"],
 )
 REFUNDS = Counter("salon_ticket_refunds_total", "Refund attempts by result", ["result"])
+HLS_REQUESTS = Counter(
+    "salon_hls_requests_total",
+    "Audio (LL-HLS and replay) requests the origin answered, by kind: what an edge lets through",
+    ["kind"],
+)

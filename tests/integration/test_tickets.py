@@ -558,15 +558,17 @@ async def test_without_a_ticket_the_room_its_events_and_its_audio_are_closed(
     # WHIP: refused before the offer is even read (a bad SDP body does not matter).
     problem(await outsider.call("POST", whip, content="v=0", headers=OFFER), 403)
     problem(await outsider.call("POST", whip, content="not sdp at all", headers=OFFER), 403)
-    # LL-HLS: no token, a forged one, or one for another space.
+    # LL-HLS: the plain path, a forged credential, or one for another space.
     problem(await outsider.call("GET", hls), 403)
-    problem(await outsider.call("GET", hls, params={"token": "forged.token.value"}), 403)
-    other = (await (await server.person("other")).create_space("Free"))["id"]
-    foreign = (await outsider.ok("GET", f"/api/spaces/{other}/listen"))["token"]
-    problem(await outsider.call("GET", hls, params={"token": foreign}), 403)
-    problem(
-        await outsider.call("GET", f"/api/spaces/{sid}/hls/init.mp4", params={"token": "x"}), 403
-    )
+    forged = f"/api/spaces/{sid}/hls/9999999999.AAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA/live.m3u8"
+    problem(await outsider.call("GET", forged), 403)
+    other_host = await seller(server, admin, "other")
+    other = (await ticketed_space(other_host, title="Elsewhere"))["id"]
+    await buy_and_pay(outsider, other)
+    await other_host.ok("POST", f"/api/spaces/{other}/start")
+    foreign = (await outsider.ok("GET", f"/api/spaces/{other}/listen"))["credential"]
+    problem(await outsider.call("GET", f"/api/spaces/{sid}/hls/{foreign}/live.m3u8"), 403)
+    problem(await outsider.call("GET", f"/api/spaces/{sid}/hls/init.mp4"), 403)
     async with client(server) as anonymous:
         problem(await anonymous.get(f"/api/spaces/{sid}/listen"), 403)
         problem(await anonymous.get(hls), 403)
@@ -577,8 +579,9 @@ async def test_without_a_ticket_the_room_its_events_and_its_audio_are_closed(
 
     # The ticket holder gets in, hears the space, and follows its events.
     assert (await holder.join(sid))["role"] == "listener"
-    ticket = await holder.ok("GET", f"/api/spaces/{sid}/listen")
-    playlist = await holder.call("GET", hls, params={"token": ticket["token"]}, status=200)
+    access = await holder.ok("GET", f"/api/spaces/{sid}/listen")
+    assert access["playlist_url"] == f"/api/spaces/{sid}/hls/{access['credential']}/live.m3u8"
+    playlist = await holder.call("GET", access["playlist_url"], status=200)
     assert playlist.text.startswith("#EXTM3U")
     async with holder.events(sid) as stream:
         assert stream.snapshot["space"]["ticket"]["have_ticket"] is True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from typing import Any
 
 import av
 import httpx
@@ -15,7 +16,8 @@ from salon.bots.analysis import tone_strength
 from salon.bots.listener import HlsListener, Playlist
 from salon.bots.speaker import WhipRefused, WhipSpeaker
 from salon.bots.tracks import PcmTrack, tone
-from tests.harness import Person, Server
+from tests.harness import Person, Server, client, problem
+from tests.integration.ticketing import buy_and_pay, seller, ticketed_space
 
 OFFER_HEADERS = {"Content-Type": "application/sdp"}
 
@@ -24,9 +26,9 @@ async def _token(person: Person) -> str:
     return str((await person.ok("POST", "/api/me/tokens", json={"name": "bot"}))["token"])
 
 
-async def _ticket(person: Person, sid: str) -> dict[str, str]:
-    ticket: dict[str, str] = await person.ok("GET", f"/api/spaces/{sid}/listen")
-    return ticket
+async def _access(person: Person, sid: str) -> dict[str, Any]:
+    access: dict[str, Any] = await person.ok("GET", f"/api/spaces/{sid}/listen")
+    return access
 
 
 async def test_only_stage_members_may_open_a_speaking_connection(server: Server) -> None:
@@ -51,37 +53,101 @@ async def test_only_stage_members_may_open_a_speaking_connection(server: Server)
     await host.call("POST", whip, content="v=0", headers=OFFER_HEADERS, status=409)
 
 
-async def test_audio_urls_need_a_valid_token_for_that_space(server: Server) -> None:
+async def test_a_free_spaces_audio_is_public_and_the_same_for_everyone(server: Server) -> None:
     host = await server.person("host")
-    other_host = await server.person("other")
-    sid = (await host.create_space("Tokens"))["id"]
-    other = (await other_host.create_space("Elsewhere"))["id"]
-    ticket = await _ticket(host, sid)
+    removed = await server.person("removed")
+    sid = (await host.create_space("Public"))["id"]
+    access = await _access(host, sid)
+    assert access == {
+        "space_id": sid,
+        "playlist_url": f"/api/spaces/{sid}/hls/live.m3u8",
+        "credential": None,
+        "expires_in": None,
+        "replay": False,
+    }
+    url = access["playlist_url"]
+    # Removal takes away the stage, events and presence of a free space, not its sound.
+    await removed.join(sid)
+    await host.ok("POST", f"/api/spaces/{sid}/participants/{removed.id}/remove")
+    assert (await _access(removed, sid))["playlist_url"] == url
+    async with client(server) as anonymous:
+        first = Playlist.parse((await anonymous.get(url)).text)
+        last = first.parts[-1] if first.parts else None
+        msn, part = (last.msn, last.index + 1) if last else (first.media_sequence, 0)
+        query = {"_HLS_msn": msn, "_HLS_part": part}
+        # Two people asking for the same moment get the same bytes, naming no one.
+        answers = await asyncio.gather(
+            anonymous.get(url, params=query),
+            host.call("GET", url, params=query),
+            removed.call("GET", url, params=query),
+        )
+        assert all(a.status_code == 200 for a in answers)
+        assert len({a.content for a in answers}) == 1
+        text = answers[0].text
+        assert "?" not in text, "playlist URIs carry no query a cache would have to key"
+        parsed = m3u8.loads(text)
+        uris = [parsed.segment_map[0].uri] + [p.uri for p in parsed.segments[-1].parts]
+        for uri in uris:
+            media = await anonymous.get(f"/api/spaces/{sid}/hls/{uri}")
+            assert media.status_code == 200
+            assert media.headers["access-control-allow-origin"] == "*"
+
+
+async def test_a_ticketed_spaces_audio_opens_only_with_a_fresh_credential(
+    server: Server,
+) -> None:
+    admin = await server.person("admin")
+    host = await seller(server, admin)
+    holder = await server.person("holder")
+    sid = (await ticketed_space(host))["id"]
+    await buy_and_pay(holder, sid)
+    await host.ok("POST", f"/api/spaces/{sid}/start")
+    access = await _access(holder, sid)
+    credential = access["credential"]
+    assert access["expires_in"] == server.settings.audio_credential_seconds
+    assert holder.handle not in credential  # the unit tests show the listener tag is opaque
     base = f"/api/spaces/{sid}/hls"
-    token = ticket["token"]
-    await host.call("GET", f"{base}/live.m3u8", params={"token": token}, status=200)
-    await host.call("GET", f"{base}/init.mp4", params={"token": token}, status=200)
-    await host.call("GET", f"{base}/live.m3u8", params={"token": token + "x"}, status=403)
-    await host.call("GET", f"{base}/live.m3u8", status=403)
-    foreign = (await _ticket(other_host, other))["token"]
-    await host.call("GET", f"{base}/live.m3u8", params={"token": foreign}, status=403)
-    server.clock.advance(server.settings.listener_token_seconds + 1)
-    expired = await host.call("GET", f"{base}/init.mp4", params={"token": token}, status=403)
-    assert "expired" in expired.json()["detail"]
+    await holder.call("GET", f"{base}/{credential}/live.m3u8", status=200)
+    await holder.call("GET", f"{base}/{credential}/init.mp4", status=200)
+    # The plain path of a ticketed space is closed, with CORS so a player can read why.
+    plain = problem(await holder.call("GET", f"{base}/live.m3u8"), 403)
+    assert "ticketed" in plain["detail"]
+    refused = await holder.call("GET", f"{base}/init.mp4")
+    assert refused.headers["access-control-allow-origin"] == "*"
+    assert refused.headers["cache-control"] == "no-store"
+    expires, listener, sig = credential.split(".")
+    for forged in (
+        f"{int(expires) + 60}.{listener}.{sig}",  # a longer life
+        f"{expires}.{'A' * 12}.{sig}",  # someone else
+        f"{expires}.{listener}.{'A' * 22}",  # made up
+    ):
+        detail = problem(await holder.call("GET", f"{base}/{forged}/live.m3u8"), 403)["detail"]
+        assert "not valid" in detail
+    # Past its lifetime the credential is refused; a new one comes from /listen.
+    server.clock.advance(server.settings.audio_credential_seconds + 1)
+    expired = problem(await holder.call("GET", f"{base}/{credential}/init.mp4"), 403)
+    assert "expired" in expired["detail"]
+    renewed = (await _access(holder, sid))["credential"]
+    await holder.call("GET", f"{base}/{renewed}/init.mp4", status=200)
+    # Removed: no new credential, so the audio closes when the current one runs out.
+    await holder.join(sid)
+    await host.ok("POST", f"/api/spaces/{sid}/participants/{holder.id}/remove")
+    problem(await holder.call("GET", f"/api/spaces/{sid}/listen"), 403)
+    server.clock.advance(server.settings.audio_credential_seconds + 1)
+    problem(await holder.call("GET", f"{base}/{renewed}/live.m3u8"), 403)
 
 
 async def test_blocking_reload_delivers_each_new_part_as_it_is_published(server: Server) -> None:
     host = await server.person("host")
     sid = (await host.create_space("Blocking"))["id"]
-    token = (await _ticket(host, sid))["token"]
-    url = f"/api/spaces/{sid}/hls/live.m3u8"
-    first = Playlist.parse((await host.call("GET", url, params={"token": token})).text)
+    url = (await _access(host, sid))["playlist_url"]
+    first = Playlist.parse((await host.call("GET", url)).text)
     last = first.parts[-1] if first.parts else None
     msn, part = (last.msn, last.index + 1) if last else (first.media_sequence, 0)
     seen = []
     for _ in range(8):
         response = await host.call(
-            "GET", url, params={"token": token, "_HLS_msn": msn, "_HLS_part": part}, status=200
+            "GET", url, params={"_HLS_msn": msn, "_HLS_part": part}, status=200
         )
         playlist = Playlist.parse(response.text)
         parsed = m3u8.loads(response.text)
@@ -92,22 +158,18 @@ async def test_blocking_reload_delivers_each_new_part_as_it_is_published(server:
         msn, part = newest.msn, newest.index + 1
     assert seen == sorted(set(seen)), "every answer brought a newer part"
     # A part too far ahead is refused, as is a part number without a sequence number.
-    await host.call("GET", url, params={"token": token, "_HLS_msn": msn + 10}, status=400)
-    await host.call("GET", url, params={"token": token, "_HLS_part": 1}, status=400)
+    await host.call("GET", url, params={"_HLS_msn": msn + 10}, status=400)
+    await host.call("GET", url, params={"_HLS_part": 1}, status=400)
 
 
 async def test_the_hinted_part_is_held_until_published(server: Server) -> None:
     host = await server.person("host")
     sid = (await host.create_space("Hint"))["id"]
-    token = (await _ticket(host, sid))["token"]
-    text = (
-        await host.call("GET", f"/api/spaces/{sid}/hls/live.m3u8", params={"token": token})
-    ).text
+    text = (await host.call("GET", (await _access(host, sid))["playlist_url"])).text
     hint = m3u8.loads(text).preload_hint
     assert hint is not None
     assert hint.hint_type == "PART"
-    name = hint.uri.split("?")[0]
-    part = await host.call("GET", f"/api/spaces/{sid}/hls/{name}", params={"token": token})
+    part = await host.call("GET", f"/api/spaces/{sid}/hls/{hint.uri}")
     assert part.status_code == 200
     assert part.headers["cache-control"] == "public, max-age=31536000, immutable"
 
@@ -147,14 +209,25 @@ async def test_a_recorded_space_replays_as_vod_after_it_ends(server: Server) -> 
             async with HlsListener(server.url, sid, headers={"Cookie": host.cookie_header}) as hls:
                 await hls.listen(2.0)
         await host.ok("POST", f"/api/spaces/{sid}/end")
-    ticket = await _ticket(host, sid)
-    assert "/recording/index.m3u8" in ticket["playlist_url"]
-    text = (await host.call("GET", ticket["playlist_url"], status=200)).text
+    access = await _access(host, sid)
+    assert access["replay"] is True
+    assert access["playlist_url"] == f"/api/spaces/{sid}/recording/index.m3u8"
+    listing = await host.call("GET", access["playlist_url"], status=200)
+    # No cache may keep a recording past its expiry.
+    days = server.settings.recording_days
+    assert int(listing.headers["cache-control"].split("max-age=")[1]) <= 60
+    text = listing.text
     vod = m3u8.loads(text)
     assert vod.is_endlist
     assert vod.playlist_type == "vod"
     base = f"/api/spaces/{sid}/recording/"
-    init = (await host.call("GET", base + vod.segment_map[0].uri, status=200)).content
+    init_response = await host.call("GET", base + vod.segment_map[0].uri, status=200)
+    age = int(init_response.headers["cache-control"].split("max-age=")[1].split(",")[0])
+    assert 0 < age <= days * 86400
+    server.clock.advance(days * 86400 - 100)
+    late = await host.call("GET", base + vod.segment_map[0].uri, status=200)
+    assert int(late.headers["cache-control"].split("max-age=")[1].split(",")[0]) <= 100
+    init = init_response.content
     media = b"".join(
         [(await host.call("GET", base + s.uri, status=200)).content for s in vod.segments]
     )
@@ -168,11 +241,10 @@ async def test_a_recorded_space_replays_as_vod_after_it_ends(server: Server) -> 
 async def test_the_live_playlist_ends_with_the_space(server: Server) -> None:
     host = await server.person("host")
     sid = (await host.create_space("The end"))["id"]
-    token = (await _ticket(host, sid))["token"]
     url = f"/api/spaces/{sid}/hls/live.m3u8"
-    assert not m3u8.loads((await host.call("GET", url, params={"token": token})).text).is_endlist
+    assert not m3u8.loads((await host.call("GET", url)).text).is_endlist
     await host.ok("POST", f"/api/spaces/{sid}/end")
-    ended = m3u8.loads((await host.call("GET", url, params={"token": token}, status=200)).text)
+    ended = m3u8.loads((await host.call("GET", url, status=200)).text)
     assert ended.is_endlist
     assert ended.preload_hint is None
 
@@ -180,9 +252,8 @@ async def test_the_live_playlist_ends_with_the_space(server: Server) -> None:
 async def test_cache_headers_suit_a_cdn(server: Server) -> None:
     host = await server.person("host")
     sid = (await host.create_space("Cacheable"))["id"]
-    token = (await _ticket(host, sid))["token"]
     base = f"/api/spaces/{sid}/hls"
-    plain = await host.call("GET", f"{base}/live.m3u8", params={"token": token}, status=200)
+    plain = await host.call("GET", f"{base}/live.m3u8", status=200)
     assert plain.headers["cache-control"] == "no-cache"
     assert plain.headers["content-type"] == "application/vnd.apple.mpegurl"
     assert plain.headers["access-control-allow-origin"] == "*"
@@ -190,9 +261,9 @@ async def test_cache_headers_suit_a_cdn(server: Server) -> None:
     blocked = await host.call(
         "GET",
         f"{base}/live.m3u8",
-        params={"token": token, "_HLS_msn": first, "_HLS_part": 0},
+        params={"_HLS_msn": first, "_HLS_part": 0},
         status=200,
     )
     assert blocked.headers["cache-control"] == "public, max-age=6"
-    init = await host.call("GET", f"{base}/init.mp4", params={"token": token}, status=200)
+    init = await host.call("GET", f"{base}/init.mp4", status=200)
     assert init.headers["cache-control"] == "public, max-age=31536000, immutable"

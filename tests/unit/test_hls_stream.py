@@ -16,7 +16,7 @@ import pytest
 
 from salon.clock import FakeClock
 from salon.media.hls.recorder import Recorder, read_recording, vod_playlist
-from salon.media.hls.stream import LiveStream, Timeout, TooFarAhead
+from salon.media.hls.stream import LiveStream, Timeout, TooFarAhead, first_msn_for
 from salon.media.pcm import FRAME_SAMPLES, SAMPLE_RATE, Pcm, silence
 
 TONE_HZ = 440.0
@@ -339,7 +339,8 @@ def test_recording_again_into_the_same_directory_continues_after_a_gap(tmp_path:
     first.on_part = Recorder(tmp_path, first.init).on_part
     feed(first, 2 * SAMPLE_RATE)
     first.end()
-    second = LiveStream(clock=FakeClock())
+    # A restart: the next run numbers its segments from the space's start time.
+    second = LiveStream(clock=FakeClock(), first_msn=4, run=1)
     second.on_part = Recorder(tmp_path, second.init).on_part
     feed(second, SAMPLE_RATE)
     second.end()
@@ -358,3 +359,48 @@ def test_a_damaged_recording_segment_is_skipped(tmp_path: Path) -> None:
     (tmp_path / "seg1.m4s").write_bytes(damaged[:-100])
 
     assert [s.msn for s in read_recording(tmp_path)] == [0, 2]
+
+
+def test_a_later_run_continues_the_names_and_media_time_after_a_discontinuity() -> None:
+    first = LiveStream(clock=FakeClock())
+    feed(first, 3 * SAMPLE_RATE)
+    first.end()
+    first_names = {p.uri for s in m3u8.loads(first.playlist()).segments for p in s.parts}
+    last_msn = max(_part_name(uri)[0] for uri in first_names)
+    # The restart came 4 s into the space: the mixer never runs ahead of real time.
+    msn = first_msn_for(4.0, first.segment_duration)
+    assert msn > last_msn
+    second = LiveStream(clock=FakeClock(), first_msn=msn, run=1)
+    feed(second, 2 * SAMPLE_RATE)
+
+    text = second.playlist()
+    parsed = m3u8.loads(text)
+    assert parsed.media_sequence == msn
+    # The tagged segment is still listed: the sequence counts the tags that left.
+    assert "#EXT-X-DISCONTINUITY-SEQUENCE" not in text
+    assert parsed.segments[0].discontinuity
+    assert not any(s.discontinuity for s in parsed.segments[1:])
+    second_names = {p.uri for s in parsed.segments for p in s.parts}
+    assert not first_names & second_names
+    # Media time continues from where this run sits on the space's timeline.
+    audio, pts = decode(second.init + b"".join(all_parts(second)))
+    assert pts[0] == msn * SEGMENT_SAMPLES
+    assert dominant_hz(audio[4096:]) == pytest.approx(TONE_HZ, abs=2)
+
+
+def test_the_discontinuity_sequence_counts_the_tag_once_it_leaves_the_window() -> None:
+    stream = LiveStream(clock=FakeClock(), first_msn=40, run=2, window=3.0)
+    feed(stream, 10 * SAMPLE_RATE)
+    parsed = m3u8.loads(stream.playlist())
+    assert parsed.media_sequence > 40
+    assert parsed.discontinuity_sequence == 2
+    assert not any(s.discontinuity for s in parsed.segments)
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "expected"), [(-5.0, 2), (0.0, 2), (0.95, 2), (0.97, 3), (96.1, 102)]
+)
+def test_a_runs_first_segment_comes_from_the_time_since_the_start(
+    elapsed: float, expected: int
+) -> None:
+    assert first_msn_for(elapsed, 0.96) == expected

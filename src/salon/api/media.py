@@ -1,9 +1,9 @@
-"""Routes for hearing and speaking: listener tickets, WHIP for stage members, LL-HLS."""
+"""Routes for hearing and speaking: where the audio is, WHIP for stage members, LL-HLS."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi import Path as FastApiPath
@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from salon.api.deps import Ctx, CurrentUser, MaybeUser
 from salon.api.problems import COMMON_PROBLEMS, problem_responses
 from salon.api.schemas import SpaceId
+from salon.domain.audio_credentials import PATTERN as CREDENTIAL_PATTERN
 from salon.domain.errors import (
     BadRequest,
     Forbidden,
@@ -21,16 +22,16 @@ from salon.domain.errors import (
     Unavailable,
     UnsupportedMediaType,
 )
-from salon.domain.lifecycle import SpaceState
 from salon.media.engine import MediaEngine
 from salon.media.hls.recorder import vod_playlist
 from salon.media.hls.stream import LiveStream, TooFarAhead
 from salon.media.hls.stream import Timeout as WaitTimeout
 from salon.media.peer import UnusableOffer
 from salon.media.room import Room
-from salon.services import listening, recordings, spaces
+from salon.services import listening, media_runs, recordings
 from salon.services.context import Context
-from salon.services.listening import ListenTicket
+from salon.services.listening import AudioAccess
+from salon.services.recordings import Recording
 
 router = APIRouter(prefix="/api/spaces/{space_id}", tags=["media"], responses=COMMON_PROBLEMS)
 
@@ -44,8 +45,9 @@ def _engine(request: Request) -> MediaEngine:
 
 
 @router.get("/listen")
-async def listen(space_id: SpaceId, ctx: Ctx, viewer: MaybeUser) -> ListenTicket:
-    """A signed, expiring ticket to this space's audio (the LL-HLS playlist URL with its token)."""
+async def listen(space_id: SpaceId, ctx: Ctx, viewer: MaybeUser) -> AudioAccess:
+    """Where to hear this space: its LL-HLS playlist (or replay), and for a ticketed space the
+    short-lived credential in that URL's path (ask again before ``expires_in`` runs out)."""
     return await listening.listen(ctx, viewer=viewer, space_id=space_id)
 
 
@@ -120,60 +122,104 @@ async def whip_hang_up(
 
 PLAYLIST = "application/vnd.apple.mpegurl"
 MP4 = "video/mp4"
-#: Media never changes once published: any cache may keep it.
-IMMUTABLE = "public, max-age=31536000, immutable"
+#: Media never changes once published (its name is never reused): any cache may keep it.
+IMMUTABLE_SECONDS = 31536000
 PLAYLIST_CACHE = "no-cache"
 BLOCKED_CACHE = "public, max-age=6"
+#: A replay's playlist may gain nothing, but its recording expires: re-check every minute.
+REPLAY_PLAYLIST_SECONDS = 60
 HLS_NAME = r"^(live\.m3u8|init\.mp4|seg\d{1,9}\.m4s|part\d{1,9}\.\d{1,4}\.m4s)$"
+REPLAY_NAME = r"^(index\.m3u8|init\.mp4|seg\d{1,9}\.m4s)$"
 _MEDIA = re.compile(r"^(?:seg(\d+)|part(\d+)\.(\d+))\.m4s$")
 
+HlsName = Annotated[str, FastApiPath(pattern=HLS_NAME)]
+ReplayName = Annotated[str, FastApiPath(pattern=REPLAY_NAME)]
+Credential = Annotated[
+    str,
+    FastApiPath(
+        pattern=f"^{CREDENTIAL_PATTERN}$",
+        description="A ticketed space's audio credential, from /listen",
+    ),
+]
+HlsMsn = Annotated[int | None, Query(alias="_HLS_msn", ge=0, le=2**31)]
+HlsPart = Annotated[int | None, Query(alias="_HLS_part", ge=0, le=10_000)]
 
-@router.get(
-    "/hls/{name}",
-    response_class=Response,
-    responses={
-        200: {
-            "description": "The LL-HLS playlist, the init segment, a segment or a part",
-            "content": {PLAYLIST: {"schema": {"type": "string"}}, MP4: {}},
-        },
-        **problem_responses(503),
+_AUDIO_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A playlist, the init segment, a segment or a part",
+        "content": {PLAYLIST: {"schema": {"type": "string"}}, MP4: {}},
     },
-)
+    **problem_responses(503),
+}
+
+
+@router.get("/hls/{name}", response_class=Response, responses=_AUDIO_RESPONSES)
 async def hls(
     space_id: SpaceId,
-    name: Annotated[str, FastApiPath(pattern=HLS_NAME)],
+    name: HlsName,
     request: Request,
     ctx: Ctx,
-    token: ListenerToken = None,
-    hls_msn: Annotated[int | None, Query(alias="_HLS_msn", ge=0, le=2**31)] = None,
-    hls_part: Annotated[int | None, Query(alias="_HLS_part", ge=0, le=10_000)] = None,
+    hls_msn: HlsMsn = None,
+    hls_part: HlsPart = None,
 ) -> Response:
-    """The live LL-HLS stream (RFC 8216bis), opened by a listener token from ``/listen``.
+    """A free space's live LL-HLS stream (RFC 8216bis): public, the same bytes for everyone.
 
     ``live.m3u8`` supports blocking reload (``_HLS_msn``/``_HLS_part``): the answer waits
     until that part exists (400 when asked too far ahead, 503 when it does not come in
-    time). A request for the part the playlist hints at waits for it too.
+    time). A request for the part the playlist hints at waits for it too. A ticketed space
+    answers only under its credential's path (403 here).
     """
-    token = _admit(ctx, token, space_id)
-    stream = await _live_stream(request, ctx, space_id)
+    room = await _live_room(request, ctx, space_id, ended_too=True)
+    if room.ticketed:
+        raise Forbidden("this space is ticketed: its audio URLs come from GET /listen")
+    return await _serve_live(_engine(request), room.stream, name, hls_msn, hls_part)
+
+
+@router.get("/hls/{credential}/{name}", response_class=Response, responses=_AUDIO_RESPONSES)
+async def hls_with_credential(
+    space_id: SpaceId,
+    credential: Credential,
+    name: HlsName,
+    request: Request,
+    ctx: Ctx,
+    hls_msn: HlsMsn = None,
+    hls_part: HlsPart = None,
+) -> Response:
+    """A ticketed space's live LL-HLS stream, opened by the credential in the path.
+
+    The same stream and bytes as the free route; the edge checks the credential before its
+    cache (nginx ``secure_link``), and this origin checks it again.
+    """
+    ctx.audio_credentials.check(credential, space_id=space_id)
+    room = await _live_room(request, ctx, space_id, ended_too=True)
+    return await _serve_live(_engine(request), room.stream, name, hls_msn, hls_part)
+
+
+async def _serve_live(
+    engine: MediaEngine, stream: LiveStream, name: str, msn: int | None, part: int | None
+) -> Response:
     if name == "live.m3u8":
-        if hls_part is not None and hls_msn is None:
+        if part is not None and msn is None:
             raise BadRequest("_HLS_part needs _HLS_msn")
-        if hls_msn is not None:
-            await _wait(stream, hls_msn, hls_part)
+        engine.count_hls("playlist" if msn is None else "blocking")
+        if msn is not None:
+            await _wait(stream, msn, part)
         return Response(
-            stream.playlist(query=f"token={token}"),
+            stream.playlist(),
             media_type=PLAYLIST,
             # A blocking-reload URL names one moment of the stream; a plain one is always news.
-            headers=_cached(PLAYLIST_CACHE if hls_msn is None else BLOCKED_CACHE),
+            headers=_cached(PLAYLIST_CACHE if msn is None else BLOCKED_CACHE),
         )
     if name == "init.mp4":
-        return Response(stream.init, media_type=MP4, headers=_cached(IMMUTABLE))
+        engine.count_hls("init")
+        return Response(stream.init, media_type=MP4, headers=_cached(_immutable()))
     match = _MEDIA.match(name)
     assert match is not None  # the path pattern guarantees it
     if match.group(1) is not None:
+        engine.count_hls("segment")
         data = stream.segment(int(match.group(1)))
     else:
+        engine.count_hls("part")
         msn, index = int(match.group(2)), int(match.group(3))
         data = stream.part(msn, index)
         if data is None and stream.is_upcoming(msn, index):
@@ -181,78 +227,81 @@ async def hls(
             data = stream.part(msn, index)
     if data is None:
         raise NotFound(f"{name} is not in the live window")
-    return Response(data, media_type=MP4, headers=_cached(IMMUTABLE))
+    return Response(data, media_type=MP4, headers=_cached(_immutable()))
 
 
-ListenerToken = Annotated[
-    str | None,
-    Query(min_length=1, max_length=1000, description="The listener token from /listen"),
-]
-
-
-def _admit(ctx: Context, token: str | None, space_id: str) -> str:
-    """Audio URLs open only with a valid listener token for this space (403 otherwise)."""
-    if token is None:
-        raise Forbidden("audio URLs need a listener token: ask GET /api/spaces/{id}/listen")
-    ctx.listener_tokens.check(token, space_id=space_id)
-    return token
+def _immutable(seconds: int = IMMUTABLE_SECONDS) -> str:
+    return f"public, max-age={seconds}, immutable"
 
 
 def _cached(cache_control: str) -> dict[str, str]:
-    # Players on other origins (embeds, CDNs) may fetch audio: the token in the URL, not a
-    # cookie, is what opens it, so allowing any origin gives nothing away.
+    # Audio URLs are opened by their path (public, or a credential in it), never by a cookie,
+    # so players on other origins (embeds, CDNs) may fetch them.
     return {"Cache-Control": cache_control, "Access-Control-Allow-Origin": "*"}
 
 
-async def _live_stream(request: Request, ctx: Context, space_id: str) -> LiveStream:
-    room = _engine(request).room(space_id)
-    return room.stream if room is not None else (await _live_room(request, ctx, space_id)).stream
+async def _live_room(
+    request: Request, ctx: Context, space_id: str, *, ended_too: bool = False
+) -> Room:
+    """This node's room for a live space; only when there is none is the database read.
 
-
-async def _live_room(request: Request, ctx: Context, space_id: str) -> Room:
-    """This node's room for a live space (only the first request reads the database)."""
+    With ``ended_too``, a room that just ended is answered too: players fetch its last
+    playlist (with EXT-X-ENDLIST) for a while after the end.
+    """
     engine = _engine(request)
     room = engine.room(space_id)
-    if room is None or room.ended:
-        space = await spaces.get(ctx, space_id=space_id, viewer=None)
-        if space.state != SpaceState.LIVE:
-            raise NotFound("this space is not live")
-        room = engine.open_room(space_id, recording=space.recording)
+    if room is not None and (ended_too or not room.ended):
+        return room
+    async with engine.opening(space_id):
+        room = engine.room(space_id)
+        if room is None or room.ended:
+            run = await media_runs.begin(ctx, space_id=space_id)
+            room = engine.open_room(
+                space_id,
+                recording=run.recording,
+                ticketed=run.ticketed,
+                run=run.run,
+                started_at=run.started_at,
+            )
     return room
 
 
-REPLAY_NAME = r"^(index\.m3u8|init\.mp4|seg\d{1,9}\.m4s)$"
+@router.get("/recording/{name}", response_class=Response, responses=_AUDIO_RESPONSES)
+async def replay(space_id: SpaceId, name: ReplayName, request: Request, ctx: Ctx) -> Response:
+    """Replay a free recorded space (VOD HLS), for the configured number of days after it
+    ended. A ticketed space's replay answers only under its credential's path."""
+    recording = await recordings.find(ctx, space_id=space_id)
+    if recording.ticketed:
+        raise Forbidden("this space is ticketed: its replay URLs come from GET /listen")
+    return _serve_replay(_engine(request), recording, name)
 
 
-@router.get(
-    "/recording/{name}",
-    response_class=Response,
-    responses={
-        200: {
-            "description": "The recording's VOD playlist, init segment or a segment",
-            "content": {PLAYLIST: {"schema": {"type": "string"}}, MP4: {}},
-        }
-    },
-)
-async def replay(
-    space_id: SpaceId,
-    name: Annotated[str, FastApiPath(pattern=REPLAY_NAME)],
-    ctx: Ctx,
-    token: ListenerToken = None,
+@router.get("/recording/{credential}/{name}", response_class=Response, responses=_AUDIO_RESPONSES)
+async def replay_with_credential(
+    space_id: SpaceId, credential: Credential, name: ReplayName, request: Request, ctx: Ctx
 ) -> Response:
-    """Replay a recorded space (VOD HLS), for the configured number of days after it ended."""
-    token = _admit(ctx, token, space_id)
-    directory = await recordings.directory(ctx, space_id=space_id)
+    """Replay a ticketed recorded space, opened by the credential in the path."""
+    ctx.audio_credentials.check(credential, space_id=space_id)
+    recording = await recordings.find(ctx, space_id=space_id)
+    return _serve_replay(_engine(request), recording, name)
+
+
+def _serve_replay(engine: MediaEngine, recording: Recording, name: str) -> Response:
+    engine.count_hls("replay")
+    # No cache may keep a recording past its expiry.
+    left = max(1, int(recording.seconds_left))
     if name == "index.m3u8":
         return Response(
-            vod_playlist(directory, query=f"token={token}"),
+            vod_playlist(recording.directory),
             media_type=PLAYLIST,
-            headers=_cached("public, max-age=60"),
+            headers=_cached(f"public, max-age={min(REPLAY_PLAYLIST_SECONDS, left)}"),
         )
-    path = directory / name
+    path = recording.directory / name
     if not path.is_file():
         raise NotFound(f"{name} is not part of this recording")
-    return Response(path.read_bytes(), media_type=MP4, headers=_cached(IMMUTABLE))
+    return Response(
+        path.read_bytes(), media_type=MP4, headers=_cached(_immutable(min(left, IMMUTABLE_SECONDS)))
+    )
 
 
 async def _wait(stream: LiveStream, msn: int, part: int | None) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from salon.api.problems import problem
@@ -43,6 +45,36 @@ class OriginCheck:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+_AUDIO_PATH = re.compile(r"^/api/spaces/[^/]+/(?:hls|recording)/")
+
+
+class AudioCors:
+    """Every answer under a space's audio paths, errors included, allows any origin.
+
+    Audio URLs open by their path (public, or a credential in it), never by a cookie, so a
+    player on another origin (an embed, a CDN) may read them and their errors. Errors are
+    also marked ``no-store`` so no cache holds a refusal.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _AUDIO_PATH.match(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("access-control-allow-origin", "*")
+                if message["status"] >= 400:
+                    headers.setdefault("cache-control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
 
 
 class RequestMetrics:

@@ -115,7 +115,9 @@ class PartDecoder:
 
 
 class HlsListener:
-    """Fetches a listener ticket, then follows the live playlist with blocking reloads.
+    """Asks where the audio is, then follows the live playlist with blocking reloads.
+
+    In a ticketed space it renews its audio credential before it expires.
 
     ``listen(seconds)`` returns the decoded audio (48 kHz mono) of the parts published while
     listening. ``delays`` records, per part, how long after its end (program date-time) it
@@ -128,6 +130,7 @@ class HlsListener:
         self._client = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
         self._decoder: PartDecoder | None = None
         self.playlist_url = ""
+        self._renew_at: float | None = None
         self.delays: list[float] = []
 
     @property
@@ -135,10 +138,18 @@ class HlsListener:
         return self._decoder.max_gap_samples if self._decoder is not None else 0
 
     async def __aenter__(self) -> HlsListener:
-        ticket = await self._client.get(f"/api/spaces/{self.space_id}/listen")
-        ticket.raise_for_status()
-        self.playlist_url = urljoin(self.base_url + "/", ticket.json()["playlist_url"])
+        await self._locate()
         return self
+
+    async def _locate(self) -> None:
+        """Ask where the audio is (and, in a ticketed space, for a fresh credential)."""
+        response = await self._client.get(f"/api/spaces/{self.space_id}/listen")
+        response.raise_for_status()
+        access = response.json()
+        self.playlist_url = urljoin(self.base_url + "/", access["playlist_url"])
+        expires_in = access.get("expires_in")
+        # Renew at 70 % of the credential's life, well before it runs out.
+        self._renew_at = time.monotonic() + 0.7 * expires_in if expires_in else None
 
     async def __aexit__(
         self,
@@ -149,9 +160,11 @@ class HlsListener:
         await self._client.aclose()
 
     async def _playlist(self, msn: int | None = None, part: int | None = None) -> Playlist:
+        if self._renew_at is not None and time.monotonic() >= self._renew_at:
+            await self._locate()
         url = self.playlist_url
         if msn is not None:
-            url += f"&_HLS_msn={msn}&_HLS_part={part or 0}"
+            url += f"?_HLS_msn={msn}&_HLS_part={part or 0}"
         response = await self._client.get(url)
         response.raise_for_status()
         return Playlist.parse(response.text)

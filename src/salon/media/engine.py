@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from salon.clock import Clock, SystemClock
 from salon.config import Settings
 from salon.events.bus import EventBus
 from salon.events.types import (
@@ -21,9 +24,9 @@ from salon.events.types import (
     Unmuted,
 )
 from salon.media.hls.recorder import Recorder
-from salon.media.hls.stream import LiveStream
+from salon.media.hls.stream import SEGMENT_SECONDS, LiveStream, first_msn_for
 from salon.media.room import Room
-from salon.metrics import LIVE_ROOMS
+from salon.metrics import HLS_REQUESTS, LIVE_ROOMS
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +36,14 @@ ENDED_ROOM_SECONDS = 120.0
 class MediaEngine:
     """Owns the rooms of this node. No HTTP and no SQL: callers authorize, then call in."""
 
-    def __init__(self, settings: Settings, bus: EventBus) -> None:
+    def __init__(self, settings: Settings, bus: EventBus, *, clock: Clock | None = None) -> None:
         self.settings = settings
         self._bus = bus
+        self._clock = clock or SystemClock()
         self.rooms: dict[str, Room] = {}
+        self._opening: dict[str, asyncio.Lock] = {}
+        #: Audio requests answered by this node, by kind: what the edge did not absorb.
+        self.hls_requests: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._handlers: dict[type[Event], Callable[[Any], None]] = {
             SpaceEnded: self._on_over,
@@ -51,19 +58,47 @@ class MediaEngine:
     def room(self, space_id: str) -> Room | None:
         return self.rooms.get(space_id)
 
-    def open_room(self, space_id: str, *, recording: bool) -> Room:
+    def count_hls(self, kind: str) -> None:
+        self.hls_requests[kind] += 1
+        HLS_REQUESTS.labels(kind=kind).inc()
+
+    @asynccontextmanager
+    async def opening(self, space_id: str) -> AsyncIterator[None]:
+        """Held while deciding to open a space's room, so concurrent first requests open one."""
+        lock = self._opening.setdefault(space_id, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and self._opening.get(space_id) is lock:
+                del self._opening[space_id]
+
+    def open_room(
+        self,
+        space_id: str,
+        *,
+        recording: bool,
+        ticketed: bool = False,
+        run: int = 0,
+        started_at: datetime | None = None,
+    ) -> Room:
         """The running room of a live space, started on first use.
 
-        A recorded space's parts are also written under ``recordings_dir/<space id>/``.
+        ``run`` counts the earlier runs of this space's media (restarts) and ``started_at`` is
+        when the space went live: the stream's media sequence continues from that time, so
+        no media name repeats. A recorded space's parts are also written under
+        ``recordings_dir/<space id>/``.
         """
         room = self.rooms.get(space_id)
         if room is None or room.ended:
-            stream = LiveStream()
+            elapsed = (self._clock.now() - (started_at or self._clock.now())).total_seconds()
+            stream = LiveStream(first_msn=first_msn_for(elapsed, SEGMENT_SECONDS), run=run)
             if recording:
                 directory = self.settings.recordings_dir / space_id
                 stream.on_part = Recorder(directory, stream.init).on_part
             room = Room(
                 space_id,
+                ticketed=ticketed,
                 stream=stream,
                 ice_servers=list(self.settings.ice_servers),
                 on_speaking=self._publish_speaking,

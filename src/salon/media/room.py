@@ -32,11 +32,14 @@ class Room:
         self,
         space_id: str,
         *,
+        ticketed: bool = False,
         stream: LiveStream,
         ice_servers: list[dict[str, Any]],
         on_speaking: Callable[[str, list[int]], None],
     ) -> None:
         self.space_id = space_id
+        #: Whether its audio opens only with a credential (a ticketed space).
+        self.ticketed = ticketed
         self.stream = stream
         self.mixer = Mixer()
         self.speakers = ActiveSpeakers()

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from sqlalchemy.exc import IntegrityError
@@ -14,14 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from salon.clock import Clock
 from salon.config import Settings
+from salon.domain.audio_credentials import AudioCredentials
 from salon.domain.errors import Conflict
 from salon.domain.reactions import SlidingWindowLimiter
 from salon.events.bus import EventBus
 from salon.events.types import Event
 from salon.payments.provider import PaymentProvider
-
-if TYPE_CHECKING:
-    from salon.services.listening import ListenerTokens
 
 
 @dataclass
@@ -43,7 +40,7 @@ class Context:
     clock: Clock
     hasher: PasswordHasher
     reaction_limiter: SlidingWindowLimiter
-    listener_tokens: ListenerTokens
+    audio_credentials: AudioCredentials
     payments: PaymentProvider
 
     @asynccontextmanager

@@ -1,10 +1,7 @@
-"""Who may hear a space and speak in it: signed listener tokens and stage admission."""
+"""Who may hear a space and speak in it: where its audio is, credentials, stage admission."""
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-
-from salon.clock import Clock
 from salon.domain import lifecycle
 from salon.domain.errors import Forbidden
 from salon.domain.lifecycle import SpaceState
@@ -16,65 +13,59 @@ from salon.store.models import User
 from salon.views import ParticipantView, View
 
 
-class ListenerTokens:
-    """Signed, expiring tokens that open one space's audio URLs to one listener."""
+class AudioAccess(View):
+    """Where a space's audio is, and what opens it.
 
-    def __init__(self, secret: str, *, max_age: int, clock: Clock) -> None:
-        self.max_age = max_age
+    A free space's audio is as public as its page: the playlist needs no credential, so any
+    cache shares it. A ticketed space's playlist URL carries a short-lived credential in its
+    path; ask again before ``expires_in`` runs out to keep listening.
+    """
 
-        class _Signer(TimestampSigner):
-            # Time comes from the injected clock, so expiry can be tested without waiting.
-            def get_timestamp(self) -> int:
-                return int(clock.now().timestamp())
-
-        self._serializer = URLSafeTimedSerializer(secret, salt="salon.listener", signer=_Signer)
-
-    def issue(self, *, space_id: str, user_id: int | None) -> str:
-        return self._serializer.dumps({"s": space_id, "u": user_id})
-
-    def check(self, token: str, *, space_id: str) -> int | None:
-        """Return the listener's user id (None for anonymous) or raise Forbidden."""
-        try:
-            data = self._serializer.loads(token, max_age=self.max_age)
-        except SignatureExpired:
-            raise Forbidden("this listener token has expired; ask for a new one") from None
-        except BadSignature:
-            raise Forbidden("this listener token is not valid") from None
-        if not isinstance(data, dict) or data.get("s") != space_id:
-            raise Forbidden("this listener token is for another space")
-        user_id = data.get("u")
-        return user_id if isinstance(user_id, int) else None
-
-
-class ListenTicket(View):
     space_id: str
-    token: str
-    expires_in: int
     #: The LL-HLS playlist to hand to a player (live, or the recording's VOD playlist).
     playlist_url: str
+    #: The path segment that opens a ticketed space's audio; None for a free space.
+    credential: str | None
+    #: Seconds the credential lives; None when there is nothing to renew.
+    expires_in: int | None
+    #: True when the playlist is the recording's replay rather than the live stream.
+    replay: bool
 
 
-async def listen(ctx: Context, *, viewer: User | None, space_id: str) -> ListenTicket:
-    """Issue a listener token for a live space, or for a recorded space's replay."""
+async def listen(ctx: Context, *, viewer: User | None, space_id: str) -> AudioAccess:
+    """Where to hear a live space, or a recorded space's replay, and the credential if needed.
+
+    Removal, a ban or a refund stop a ticketed space's audio: this refuses them, and the
+    credential they hold expires within ``audio_credential_seconds``. A free space's audio is
+    public, so removal takes away its stage, events and presence, not its sound.
+    """
     async with ctx.transaction() as tx:
         space = await get_space(tx.session, space_id)
-        if viewer is not None:
-            me = await find_participant(tx.session, space.id, viewer.id)
-            if me is not None and me.removed_at is not None:
-                raise Forbidden("you were removed from this space")
-        # A ticketed space's audio is for ticket holders, the host, co-hosts, invited speakers.
-        await tickets.check_admitted(tx.session, space, viewer)
-        if space.state == SpaceState.ENDED and space.recording:
-            playlist = f"/api/spaces/{space.id}/recording/index.m3u8"
-        else:
+        if space.ticketed:
+            if viewer is not None:
+                me = await find_participant(tx.session, space.id, viewer.id)
+                if me is not None and me.removed_at is not None:
+                    raise Forbidden("you were removed from this space")
+            # A ticketed space's audio is for ticket holders, host, co-hosts, invited speakers.
+            await tickets.check_admitted(tx.session, space, viewer)
+        replay = space.state == SpaceState.ENDED and space.recording
+        if not replay:
             lifecycle.check_live(space.state)
-            playlist = f"/api/spaces/{space.id}/hls/live.m3u8"
-    token = ctx.listener_tokens.issue(space_id=space.id, user_id=viewer.id if viewer else None)
-    return ListenTicket(
+    credential: str | None = None
+    expires_in: int | None = None
+    base = f"/api/spaces/{space.id}/{'recording' if replay else 'hls'}"
+    if space.ticketed:
+        assert viewer is not None  # check_admitted refuses anonymous listeners
+        credential = str(ctx.audio_credentials.issue(space_id=space.id, user_id=viewer.id))
+        expires_in = ctx.audio_credentials.lifetime
+        base += f"/{credential}"
+    playlist = "index.m3u8" if replay else "live.m3u8"
+    return AudioAccess(
         space_id=space.id,
-        token=token,
-        expires_in=ctx.listener_tokens.max_age,
-        playlist_url=f"{playlist}?token={token}",
+        playlist_url=f"{base}/{playlist}",
+        credential=credential,
+        expires_in=expires_in,
+        replay=replay,
     )
 
 

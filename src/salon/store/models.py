@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -104,6 +105,9 @@ class Space(Base):
     #: A ticketed space has a price (USD cents) and a cap; both are None for a free space.
     ticket_price_cents: Mapped[int | None] = mapped_column(Integer)
     ticket_cap: Mapped[int | None] = mapped_column(Integer)
+    #: How many times this space's media has started (a restart or a new node starts it
+    #: again); each run after the first begins with a discontinuity in its LL-HLS stream.
+    media_runs: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     host: Mapped[User] = relationship(lazy="joined")
 

@@ -69,6 +69,11 @@ class LivePlaylist:
     preload_hint: tuple[int, int] | None = None
     part_hold_back: float | None = None  # None: three part targets, the spec's SHOULD
     ended: bool = False
+    #: Discontinuities before this window's first segment, plus one if ``discontinuity_msn``
+    #: is in the window: the count of discontinuities up to and including that segment.
+    discontinuity_sequence: int = 0
+    #: A segment that starts after a discontinuity (the audio restarted), or None.
+    discontinuity_msn: int | None = None
 
 
 def render_live(playlist: LivePlaylist, query: str = "") -> str:
@@ -79,6 +84,11 @@ def render_live(playlist: LivePlaylist, query: str = "") -> str:
         hold_back = 3 * playlist.part_target
     segments = playlist.segments
     media_sequence = segments[0].msn if segments else playlist.open_msn
+    # The discontinuity sequence counts the tags that have left the playlist: one fewer
+    # while the tagged segment is still listed (RFC 8216bis 4.4.3.3, 6.2.2).
+    tagged = playlist.discontinuity_msn
+    listed = tagged is not None and media_sequence <= tagged <= playlist.open_msn
+    discontinuity_sequence = playlist.discontinuity_sequence - (1 if listed else 0)
     lines = [
         "#EXTM3U",
         f"#EXT-X-VERSION:{VERSION}",
@@ -86,6 +96,10 @@ def render_live(playlist: LivePlaylist, query: str = "") -> str:
         f"#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK={_decimal(hold_back)}",
         f"#EXT-X-PART-INF:PART-TARGET={_decimal(playlist.part_target)}",
         f"#EXT-X-MEDIA-SEQUENCE:{media_sequence}",
+    ]
+    if discontinuity_sequence:
+        lines.append(f"#EXT-X-DISCONTINUITY-SEQUENCE:{discontinuity_sequence}")
+    lines += [
         "#EXT-X-INDEPENDENT-SEGMENTS",
         f'#EXT-X-MAP:URI="{_uri(INIT_URI, query)}"',
     ]
@@ -94,6 +108,8 @@ def render_live(playlist: LivePlaylist, query: str = "") -> str:
     horizon = end - PART_LIFETIME_TARGETS * playlist.target_duration
     start = 0.0
     for segment in segments:
+        if segment.msn == tagged:
+            lines.append("#EXT-X-DISCONTINUITY")
         if segment.program_date_time is not None:
             lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{_date_time(segment.program_date_time)}")
         if start >= horizon - 1e-9:
@@ -101,6 +117,8 @@ def render_live(playlist: LivePlaylist, query: str = "") -> str:
         lines += [f"#EXTINF:{_decimal(segment.duration)},", _uri(segment_uri(segment.msn), query)]
         start += segment.duration
     if playlist.open_parts:
+        if playlist.open_msn == tagged:
+            lines.append("#EXT-X-DISCONTINUITY")
         if playlist.open_program_date_time is not None:
             date_time = _date_time(playlist.open_program_date_time)
             lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{date_time}")

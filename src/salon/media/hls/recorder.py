@@ -25,9 +25,10 @@ class Recorder:
     """Writes a live stream's parts into ``directory`` as they are published.
 
     Use ``recorder.on_part`` as the stream's part hook. Writes are small appends (one part,
-    about 1.5 KB every 192 ms) made on the caller's thread. If the directory already holds a
-    recording (the space went live again after a restart), new segments are numbered after
-    the old ones with a gap, which the replay playlist marks as a discontinuity.
+    about 1.5 KB every 192 ms) made on the caller's thread. Files are named by the live
+    stream's own media sequence numbers, which never repeat within a space's life: after a
+    restart the new run's segments follow the old ones with a gap, which the replay playlist
+    marks as a discontinuity.
     """
 
     def __init__(self, directory: Path, init: bytes) -> None:
@@ -35,18 +36,16 @@ class Recorder:
         (directory / INIT_URI).write_bytes(init)
         self.directory = directory
         self._segments = {info.msn: info for info in read_recording(directory)}
-        self._offset = max(self._segments) + 2 if self._segments else 0
 
     def on_part(self, msn: int, index: int, data: bytes) -> None:
         """Append one part to its segment's file (the first part starts the file afresh)."""
-        file_msn = msn + self._offset
-        path = self.directory / segment_uri(file_msn)
+        path = self.directory / segment_uri(msn)
         with path.open("wb" if index == 0 else "ab") as file:
             file.write(data)
-        previous = self._segments.get(file_msn) if index else None
+        previous = self._segments.get(msn) if index else None
         samples = fmp4.fragment_samples(data)
         duration = samples / SAMPLE_RATE + (previous.duration if previous else 0.0)
-        self._segments[file_msn] = SegmentInfo(msn=file_msn, duration=duration)
+        self._segments[msn] = SegmentInfo(msn=msn, duration=duration)
 
     def segments(self) -> list[SegmentInfo]:
         return [self._segments[msn] for msn in sorted(self._segments)]

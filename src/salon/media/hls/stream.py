@@ -44,6 +44,8 @@ DEFAULT_PART_FRAMES = 9
 DEFAULT_SEGMENT_PARTS = 5
 DEFAULT_WINDOW_SECONDS = 30.0
 CHANNELS = 1
+#: A segment's duration with the default timing (5 parts of 9 AAC frames).
+SEGMENT_SECONDS = DEFAULT_SEGMENT_PARTS * DEFAULT_PART_FRAMES * AAC_FRAME_SAMPLES / SAMPLE_RATE
 
 #: Called with (msn, part index, fragment bytes) as each part is published, e.g. to record.
 PartHook = Callable[[int, int, bytes], None]
@@ -102,9 +104,16 @@ class LiveStream:
         window: float = DEFAULT_WINDOW_SECONDS,
         bit_rate: int = DEFAULT_BIT_RATE,
         on_part: PartHook | None = None,
+        first_msn: int = 0,
+        run: int = 0,
     ) -> None:
+        """``first_msn`` numbers this run's first segment and places its media time (a run
+        starting at segment N starts at N segment durations); ``run`` counts the runs before
+        this one, so a later run opens with EXT-X-DISCONTINUITY (see ``first_msn_for``)."""
         if part_frames < 1 or segment_parts < 1 or window <= 0:
             raise ValueError("parts, segments and the window must be positive")
+        if first_msn < 0 or run < 0:
+            raise ValueError("the first media sequence number and the run are not negative")
         self._clock = clock or SystemClock()
         self._part_frames = part_frames
         self._segment_parts = segment_parts
@@ -122,10 +131,14 @@ class LiveStream:
         least = math.ceil(3 * self.target_duration / self.segment_duration) + 1
         self.window_segments: int = max(math.ceil(window / self.segment_duration), least)
         self._kept_segments = 2 * self.window_segments
+        self.first_msn = first_msn
+        self.run = run
+        segment_samples = part_frames * AAC_FRAME_SAMPLES * segment_parts
+        #: Stream time of this run's first sample: runs never overlap on the timeline.
+        self._base = first_msn * segment_samples
         self._segments: deque[_Segment] = deque()
-        self._open = _Segment(msn=0, start=0)
+        self._open = _Segment(msn=first_msn, start=self._base)
         self._frames: list[AacFrame] = []
-        self._fragments = 0
         self._epoch: datetime | None = None
         self._ended = False
         self._published = asyncio.Event()
@@ -207,6 +220,8 @@ class LiveStream:
                 preload_hint=self.preload_hint,
                 part_hold_back=self.part_hold_back,
                 ended=self._ended,
+                discontinuity_sequence=self.run,
+                discontinuity_msn=self.first_msn if self.run else None,
             )
         return self._described
 
@@ -269,10 +284,11 @@ class LiveStream:
 
     def _publish_part(self) -> None:
         frames, self._frames = self._frames, []
-        self._fragments += 1
-        data = fmp4.fragment(self._fragments, frames[0].pts, [f.data for f in frames])
         segment = self._open
         index = len(segment.parts)
+        # mfhd numbers fragments in order across runs too, from the part's place in the stream.
+        sequence = segment.msn * self._segment_parts + index + 1
+        data = fmp4.fragment(sequence, self._base + frames[0].pts, [f.data for f in frames])
         segment.parts.append(data)
         segment.part_samples.append(sum(f.duration for f in frames))
         if len(segment.parts) == self._segment_parts:
@@ -312,4 +328,16 @@ class LiveStream:
         """Wall time of stream sample ``start``: input sample 0 arrived at the first push."""
         if self._epoch is None:
             return None
-        return self._epoch + timedelta(seconds=(start - self._encoder.priming) / SAMPLE_RATE)
+        offset = start - self._base - self._encoder.priming
+        return self._epoch + timedelta(seconds=offset / SAMPLE_RATE)
+
+
+def first_msn_for(elapsed: float, segment_duration: float) -> int:
+    """The first media sequence number of a run starting ``elapsed`` seconds into a space.
+
+    A run never produces audio faster than real time (the mixer's clock skips ahead when it
+    falls behind, never races), so an earlier run cannot have reached segment
+    ``elapsed / segment_duration + 1``; starting two past that leaves a margin for clocks of
+    different nodes, and no media name is ever reused within the space's life.
+    """
+    return max(0, math.floor(max(elapsed, 0.0) / segment_duration) + 2)
