@@ -267,3 +267,45 @@ async def test_cache_headers_suit_a_cdn(server: Server) -> None:
     assert blocked.headers["cache-control"] == "public, max-age=6"
     init = await host.call("GET", f"{base}/init.mp4", status=200)
     assert init.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+async def test_after_a_restart_the_stream_continues_without_reusing_a_name(
+    server: Server,
+) -> None:
+    host = await server.person("host")
+    sid = (await host.create_space("Restarted"))["id"]
+    url = (await _access(host, sid))["playlist_url"]
+
+    async def names(base: str, at: int) -> tuple[m3u8.M3U8, set[str]]:
+        async with client(server) as anonymous:
+            text = (await anonymous.get(base + url, params={"_HLS_msn": at})).text
+        parsed = m3u8.loads(text)
+        uris = {p.uri for s in parsed.segments for p in s.parts}
+        return parsed, uris | {s.uri for s in parsed.segments}
+
+    async with client(server) as anonymous:
+        first = m3u8.loads((await anonymous.get(url)).text)
+    before, old = await names("", first.media_sequence + 2)
+    assert not any(s.discontinuity for s in before.segments)
+    last_msn = before.media_sequence + len(before.segments)
+    # Stop the node and start another on the same database: a restart.
+    await server.stop()
+    async with Server(server.settings, server.clock) as again:
+        server.port = again.port  # the clients above keep using server.url
+        # A player following the old run asks for its next part: it gets the new run at once.
+        async with httpx.AsyncClient(base_url=again.url) as player:
+            resumed = await player.get(url, params={"_HLS_msn": last_msn, "_HLS_part": 0})
+        assert resumed.status_code == 200
+        after = m3u8.loads(resumed.text)
+        assert after.media_sequence > last_msn
+        later, new = await names("", after.media_sequence + 1)
+        assert later.segments[0].discontinuity
+        assert not old & new, "no media name repeats within the space's life"
+        # A player joining now decodes the new run from its own init.
+        async with httpx.AsyncClient(base_url=again.url) as player:
+            init = (await player.get(f"/api/spaces/{sid}/hls/init.mp4")).content
+            part = await player.get(f"/api/spaces/{sid}/hls/{later.segments[0].parts[0].uri}")
+        with av.open(io.BytesIO(init + part.content), mode="r") as container:
+            frames = list(container.decode(audio=0))
+        assert frames
+        assert frames[0].pts == later.media_sequence * 5 * 9 * 1024

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 import hashlib
+from collections.abc import Callable
 
 import pytest
 
