@@ -13,13 +13,20 @@ WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) \
 	web/index.html web/package.json web/tsconfig.json web/vite.config.ts
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint unit integration browser web web-test chromium install clean
+.PHONY: run edge test lint unit integration browser edge-test web web-test chromium edge-tools \
+	install clean
 
 run: $(STAMP) $(WEB_BUILD)
 	mkdir -p var
 	$(BIN)/salon serve
 
-test: $(STAMP) $(WEB_BUILD) chromium lint web-test
+# Salon behind its caching edge: nginx on http://127.0.0.1:8080 and https://127.0.0.1:8443
+# (HTTP/2, a self-signed certificate), Varnish caching the audio, the origin on :8000.
+edge: $(STAMP) $(WEB_BUILD) edge-tools
+	mkdir -p var
+	$(BIN)/salon edge
+
+test: $(STAMP) $(WEB_BUILD) chromium edge-tools lint web-test
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -35,6 +42,9 @@ integration: $(STAMP)
 
 browser: $(STAMP) $(WEB_BUILD) chromium
 	$(BIN)/pytest tests/browser
+
+edge-test: $(STAMP) edge-tools
+	$(BIN)/pytest tests/edge
 
 install: $(STAMP) $(WEB_BUILD)
 
@@ -71,6 +81,22 @@ chromium:
 				echo "The browser tests need Chromium at $(CHROMIUM): sudo apt-get install chromium" >&2; \
 				exit 1; \
 			fi; \
+		fi; \
+	fi
+
+# The edge (make edge, tests/edge) runs Debian's nginx and Varnish (whose VCL compiler needs a C
+# compiler, a dependency of the package); as root we install them, otherwise we say what is
+# missing.
+NGINX ?= /usr/sbin/nginx
+VARNISHD ?= /usr/sbin/varnishd
+edge-tools:
+	@if [ ! -x $(NGINX) ] || [ ! -x $(VARNISHD) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -q nginx varnish; \
+		else \
+			echo "The edge needs nginx and Varnish: sudo apt-get install nginx varnish" >&2; \
+			exit 1; \
 		fi; \
 	fi
 

@@ -23,17 +23,25 @@ the server, so a saturated client is a limit of the measurement, not of the serv
 The space is free, so its audio is public: every player follows the same playlist URL, as
 any number of anonymous listeners would.
 
-Run: .venv/bin/python -m bench.audience [--listeners 100,1000,5000] [--seconds 15]
+With ``--edge`` the players go through the shipped edge (nginx + Varnish, ``salon.edge``) in
+front of the same origin; the report adds the origin's own HLS requests in the window (from
+its ``salon_hls_requests_total`` counter) and the edge's CPU (nginx and Varnish processes).
+
+Run: .venv/bin/python -m bench.audience [--listeners 100,1000,5000] [--seconds 15] [--edge]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import resource
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -46,8 +54,10 @@ from bench.common import (
     ServerProcess,
     TimedSpeaker,
     build_stage,
+    free_port,
     listener_url,
     machine,
+    process_cpu_seconds,
     process_fds,
     process_rss_bytes,
     quiet_logs,
@@ -57,6 +67,8 @@ from bench.common import (
     summary_ms,
 )
 from salon.bots.tracks import PcmTrack, tone
+from salon.config import Settings
+from salon.edge import Edge
 
 GROUP = 1  # players per httpx client (see the module docstring)
 PART_SECONDS = 0.192  # the stream's PART-TARGET
@@ -107,8 +119,56 @@ def totals(followers: list[HlsFollower]) -> tuple[int, int]:
     )
 
 
+def descendants(root: int) -> list[int]:
+    """Every live process below ``root`` (children, their children...), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], list(parents.get(root, []))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += parents.get(pid, [])
+    return found
+
+
+def edge_cpu_seconds(origin_pid: int) -> float:
+    """CPU time of this process's descendants but the origin: nginx and Varnish."""
+    total = 0.0
+    for pid in descendants(os.getpid()):
+        if pid != origin_pid:
+            with contextlib.suppress(OSError):
+                total += process_cpu_seconds(pid)
+    return total
+
+
+async def origin_hls_requests(server: ServerProcess) -> int:
+    """The origin's own count of the audio requests it answered (all kinds)."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        text = (await client.get("/metrics")).text
+    return round(
+        sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("salon_hls_requests_total{")
+        )
+    )
+
+
 async def phase(
-    server: ServerProcess, space_id: str, listeners: int, seconds: float, kind: str
+    server: ServerProcess,
+    base_url: str,
+    space_id: str,
+    listeners: int,
+    seconds: float,
+    kind: str,
+    edge: bool,
 ) -> dict[str, Any]:
     ramp = min(8.0, max(1.0, listeners / 600))
     settle = 2.0
@@ -117,19 +177,19 @@ async def phase(
     stop_at = window.end + 0.5
     clients: list[httpx.AsyncClient | RawHttpClient] = [
         httpx.AsyncClient(
-            base_url=server.url,
+            base_url=base_url,
             verify=False,  # plain HTTP on loopback: skip loading CA certificates per client
             timeout=httpx.Timeout(10.0),
             limits=httpx.Limits(max_connections=GROUP, max_keepalive_connections=GROUP),
         )
         if kind == "httpx"
-        else RawHttpClient(server.url, timeout=10.0)
+        else RawHttpClient(base_url, timeout=10.0)
         for _ in range((listeners + GROUP - 1) // GROUP)
     ]
     followers = [
         HlsFollower(
             clients[i // GROUP],
-            f"{server.url}/api/spaces/{space_id}/hls/live.m3u8",
+            f"{base_url}/api/spaces/{space_id}/hls/live.m3u8",
             on_part=window.on_part,
         )
         for i in range(listeners)
@@ -145,6 +205,8 @@ async def phase(
     fds_peak = 0
     await asyncio.sleep(max(0.0, window.start - time.monotonic()))
     requests0, errors0 = totals(followers)
+    origin0 = await origin_hls_requests(server)
+    edge0 = edge_cpu_seconds(server.pid)
     server_cpu.start()
     own0, wall0 = time.process_time(), time.monotonic()
     while time.monotonic() < window.end:
@@ -154,6 +216,8 @@ async def phase(
     requests1, errors1 = totals(followers)
     server_pct = server_cpu.stop()
     wall = time.monotonic() - wall0
+    edge_pct = 100 * (edge_cpu_seconds(server.pid) - edge0) / wall
+    origin_rps = (await origin_hls_requests(server) - origin0) / wall
     own_pct = 100 * (time.process_time() - own0) / wall
     # Players stop by themselves; a request blocked on the server ends within its timeout.
     _, pending = await asyncio.wait(tasks, timeout=15)
@@ -168,6 +232,12 @@ async def phase(
             errors[kind] = errors.get(kind, 0) + count
     rps = (requests1 - requests0) / wall
     cpu_ms_per_request = server_pct * 10 / rps if rps else float("nan")
+    through_edge = {
+        "origin_hls_requests_per_s": round(origin_rps, 1),
+        "edge_cpu_pct": round(edge_pct, 1),
+        # What the edge spends per player, and so how many one core of it serves.
+        "edge_listeners_per_core": round(100 * listeners / edge_pct) if edge_pct > 0 else None,
+    }
     return {
         "listeners": listeners,
         "ramp_s": ramp,
@@ -188,11 +258,25 @@ async def phase(
         "server_rss_mb_peak": round(rss_peak / 2**20, 1),
         "server_fds_peak": fds_peak,
         "client_cpu_pct": round(own_pct, 1),
+        **(through_edge if edge else {}),
     }
 
 
-async def run(sizes: list[int], seconds: float, speaker: bool, kind: str) -> dict[str, Any]:
-    async with server_process() as server:
+async def run(
+    sizes: list[int], seconds: float, speaker: bool, kind: str, edge: bool
+) -> dict[str, Any]:
+    async with server_process() as server, contextlib.AsyncExitStack() as stack:
+        base_url = server.url
+        if edge:
+            front = Edge(
+                origin_port=server.port,
+                http_port=free_port(),
+                https_port=free_port(),
+                directory=Path(tempfile.mkdtemp(prefix="salon-bench-edge-")),
+                edge_secret=Settings(secret_key=server.secret_key).edge_secret(),
+            )
+            await stack.enter_async_context(front)
+            base_url = front.http_url
         stage = await build_stage(server.url, 1, title="Audience")
         bot: TimedSpeaker | None = None
         if speaker:
@@ -206,11 +290,17 @@ async def run(sizes: list[int], seconds: float, speaker: bool, kind: str) -> dic
         idle_rss = process_rss_bytes(server.pid)
         phases = []
         for size in sizes:
-            result = await phase(server, stage.space_id, size, seconds, kind)
+            result = await phase(server, base_url, stage.space_id, size, seconds, kind, edge)
             phases.append(result)
             print(
                 f"{size} listeners: {result['requests_per_s']} req/s, "
                 f"server {result['server_cpu_pct']} % CPU, client {result['client_cpu_pct']} %"
+                + (
+                    f", origin {result['origin_hls_requests_per_s']} HLS req/s, "
+                    f"edge {result['edge_cpu_pct']} % CPU"
+                    if edge
+                    else ""
+                )
             )
             await asyncio.sleep(2.0)  # let the server close connections
         if bot is not None:
@@ -221,6 +311,9 @@ async def run(sizes: list[int], seconds: float, speaker: bool, kind: str) -> dic
 
 
 def report(result: dict[str, Any], args: argparse.Namespace, host: dict[str, Any]) -> None:
+    if args.edge:
+        report_edge(result, args, host)
+        return
     rows = []
     for p in result["phases"]:
         delay = p["delay_after_part_complete"]
@@ -252,6 +345,39 @@ def report(result: dict[str, Any], args: argparse.Namespace, host: dict[str, Any
     print(f"saved {path.relative_to(path.parent.parent.parent)}")
 
 
+def report_edge(result: dict[str, Any], args: argparse.Namespace, host: dict[str, Any]) -> None:
+    rows = []
+    for p in result["phases"]:
+        delay = p["delay_after_part_complete"]
+        parts = f"{p['parts_per_s']:.0f}/{p['parts_per_s_expected']:.0f}"
+        rows.append(
+            (p["listeners"], p["requests_per_s"], parts,
+             delay.get("median_ms", "—"), delay.get("p99_ms", "—"), p["errors_in_window"],
+             p["origin_hls_requests_per_s"], p["server_cpu_pct"], p["edge_cpu_pct"],
+             p["edge_listeners_per_core"], p["client_cpu_pct"])
+        )  # fmt: skip
+    show(
+        f"LL-HLS audience of one space through the edge (nginx + Varnish), {args.seconds:g} s "
+        f"windows, {args.client} players",
+        ["listeners", "req/s", "parts/s got/due", "p50 delay ms", "p99 delay ms", "errors",
+         "origin HLS req/s", "origin CPU %", "edge CPU %", "listeners/edge core",
+         "client CPU %"],
+        rows,
+    )  # fmt: skip
+    data = {
+        "parameters": {
+            "listeners": args.listeners,
+            "seconds": args.seconds,
+            "speaker": args.speaker,
+            "client": args.client,
+            "edge": True,
+        },
+        **result,
+    }
+    path = save(f"audience_edge_{args.client}", data, host=host)
+    print(f"saved {path.relative_to(path.parent.parent.parent)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--listeners", default="100,1000,5000", help="comma-separated counts")
@@ -263,6 +389,9 @@ def main() -> None:
         default="httpx",
         help="players' HTTP client: httpx, or a minimal keep-alive HTTP/1.1 client that "
         "costs far less CPU per request (to find the server's limit, not the client's)",
+    )
+    parser.add_argument(
+        "--edge", action="store_true", help="players go through the shipped edge (nginx, Varnish)"
     )
     args = parser.parse_args()
     sizes = [int(s) for s in args.listeners.split(",") if s.strip()]
@@ -277,7 +406,7 @@ def main() -> None:
     skip_sniffio_probe()
     host = machine()
     with quiet_logs():
-        result = asyncio.run(run(sizes, args.seconds, args.speaker, args.client))
+        result = asyncio.run(run(sizes, args.seconds, args.speaker, args.client, args.edge))
     report(result, args, host)
 
 

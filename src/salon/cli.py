@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import signal
+from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,6 +16,9 @@ from rich.logging import RichHandler
 
 from salon.config import get_settings
 from salon.domain.errors import DomainError
+
+if TYPE_CHECKING:
+    import uvicorn
 
 T = TypeVar("T")
 
@@ -64,6 +69,124 @@ def serve(
         ws="websockets-sansio",
         ws_ping_interval=20,
     )
+
+
+@app.command()
+def edge(
+    origin_port: Annotated[int, typer.Option(help="The Salon origin's port (127.0.0.1).")] = 8000,
+    http_port: Annotated[int, typer.Option(help="The edge's HTTP/1.1 port.")] = 8080,
+    https_port: Annotated[int, typer.Option(help="The edge's HTTPS (HTTP/2) port.")] = 8443,
+    directory: Annotated[
+        Path | None,
+        typer.Option(help="Rendered configuration, certificate and logs [default: VAR_DIR/edge]"),
+    ] = None,
+    cache_size: Annotated[str, typer.Option(help="Varnish's memory for audio.")] = "256m",
+) -> None:
+    """Run Salon behind its caching edge: the origin on 127.0.0.1, Varnish caching and
+    collapsing its audio, nginx in front (HTTP/1.1, and HTTP/2 over TLS with a self-signed
+    certificate). Ctrl-C stops all three."""
+    import uvicorn
+
+    from salon.app import create_app
+    from salon.edge import Edge, EdgeError
+
+    settings = get_settings()
+    _setup_logging(settings.log_level)
+    origin = _edge_origin(
+        uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=origin_port,
+            log_config=None,
+            proxy_headers=True,
+            forwarded_allow_ips="127.0.0.1",
+            ws="websockets-sansio",
+            ws_ping_interval=20,
+        )
+    )
+    front = Edge(
+        origin_port=origin_port,
+        http_port=http_port,
+        https_port=https_port,
+        directory=directory or settings.var_dir / "edge",
+        edge_secret=settings.edge_secret(),
+        cache_size=cache_size,
+    )
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+
+        async def serve_origin() -> None:
+            try:
+                await origin.serve()
+            except SystemExit:  # uvicorn's answer to a port it cannot bind
+                raise EdgeError(
+                    f"the Salon origin could not start on 127.0.0.1:{origin_port} (see above)"
+                ) from None
+
+        serving = asyncio.create_task(serve_origin())
+        try:
+            with console.status(f"Starting the Salon origin on 127.0.0.1:{origin_port}…"):
+                while not origin.started:
+                    if serving.done():
+                        serving.result()  # its error, if it has one
+                        raise EdgeError("the Salon origin stopped while starting")
+                    if stop.is_set():
+                        raise EdgeError("stopped while starting")
+                    await asyncio.sleep(0.05)
+            with console.status("Starting Varnish and nginx…"):
+                await front.start()
+            try:
+                certificate = front.certificate.certificate if front.certificate else "?"
+                console.print(
+                    f"[bold]Salon[/] behind its edge on [bold]{front.http_url}[/] and "
+                    f"[bold]{front.https_url}[/] (HTTP/2; self-signed certificate "
+                    f"{certificate}); origin http://127.0.0.1:{origin_port}, logs in "
+                    f"{front.logs}. Ctrl-C stops all."
+                )
+                watchers = {
+                    asyncio.ensure_future(stop.wait()): "stop",
+                    asyncio.ensure_future(front.wait()): "edge",
+                    serving: "origin",
+                }
+                done, _ = await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
+                for watcher in watchers:
+                    if watcher is not serving:
+                        watcher.cancel()
+                which = watchers[done.pop()]
+                if which == "edge":
+                    raise EdgeError(f"the edge stopped by itself; see the logs in {front.logs}")
+                if which == "origin":
+                    raise EdgeError("the Salon origin stopped by itself")
+            finally:
+                with console.status("Stopping nginx and Varnish…"):
+                    await front.stop()
+        finally:
+            origin.should_exit = True
+            await asyncio.gather(serving, return_exceptions=True)
+
+    try:
+        asyncio.run(run())
+    except EdgeError as exc:
+        console.print(f"[red]edge:[/] {exc}")
+        raise typer.Exit(code=1) from None
+    console.print("Stopped Salon, Varnish and nginx.")
+
+
+def _edge_origin(config: uvicorn.Config) -> uvicorn.Server:
+    """uvicorn's server, leaving Ctrl-C to ``salon edge`` (which stops nginx and Varnish
+    too, then the origin)."""
+    import uvicorn
+
+    class Origin(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Generator[None, None, None]:
+            yield
+
+    return Origin(config)
 
 
 async def _with_context(work: Callable[..., Awaitable[T]]) -> T:

@@ -1,0 +1,212 @@
+"""Starting and stopping the edge's two servers, nginx and varnishd, as child processes.
+
+Each runs in the foreground (nginx ``-g "daemon off;"``, varnishd ``-F``) in its own session,
+so a Ctrl-C in the terminal reaches only the ``salon`` process, which stops them in order.
+Starting waits until the server answers an HTTP request (not merely until its port is bound:
+both bind before their workers serve), and fails with the tail of the server's log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import grp
+import os
+import pwd
+import shutil
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Where Debian puts nginx and varnishd (not on an ordinary user's PATH).
+_SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+class EdgeError(RuntimeError):
+    """The edge could not start: a missing program, a bad configuration, a busy port."""
+
+
+def executable(name: str, package: str) -> str:
+    """The path of ``name``, or an EdgeError saying how to install it."""
+    path = os.environ.get("PATH", "") + os.pathsep + os.pathsep.join(_SBIN)
+    found = shutil.which(name, path=path)
+    if found is None:
+        raise EdgeError(
+            f"{name} is not installed: apt-get install {package} (`make edge` does it as root)"
+        )
+    return found
+
+
+def worker_user() -> str | None:
+    """The user (and group) nginx's workers run as when its master is root; None otherwise.
+
+    nginx's built-in default, ``nobody nobody``, fails on Debian, which has no group
+    ``nobody``: name nobody's own group instead (``nogroup``).
+    """
+    if os.geteuid() != 0:
+        return None
+    nobody = pwd.getpwnam("nobody")
+    return f"nobody {grp.getgrgid(nobody.pw_gid).gr_name}"
+
+
+def give_to_worker(path: Path) -> None:
+    """Make a directory nginx's workers write (its temporary files) theirs, when root."""
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        nobody = pwd.getpwnam("nobody")
+        os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    path.chmod(0o700)
+
+
+def log_tail(path: Path, chars: int = 1500) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:].strip()
+    except OSError:
+        return ""
+
+
+@dataclass
+class Child:
+    """One running server: its process and the file its output goes to."""
+
+    name: str
+    process: asyncio.subprocess.Process
+    log: Path
+
+    @property
+    def running(self) -> bool:
+        return self.process.returncode is None
+
+    def failure(self, what: str) -> EdgeError:
+        tail = log_tail(self.log)
+        return EdgeError(f"{self.name} {what}" + (f":\n{tail}" if tail else f" (see {self.log})"))
+
+    async def stop(self, grace: float = STOP_TIMEOUT) -> None:
+        """SIGTERM (both stop at once, closing connections), then SIGKILL after ``grace``."""
+        if not self.running:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(grace):
+                await self.process.wait()
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                # The whole session: varnishd's manager and its cache child.
+                os.killpg(self.process.pid, signal.SIGKILL)
+            await self.process.wait()
+
+
+async def _spawn(name: str, argv: list[str], log: Path) -> Child:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Child(name, process, log)
+
+
+async def answers_http(host: str, port: int) -> bool:
+    """True once something on host:port answers an HTTP request with a status line."""
+    try:
+        reader, writer = await asyncio.open_connection(host, port)
+    except OSError:
+        return False
+    try:
+        writer.write(
+            b"GET /.well-known/salon-edge-probe HTTP/1.1\r\nHost: probe\r\n"
+            b"Connection: close\r\n\r\n"
+        )
+        await writer.drain()
+        line = await reader.readline()
+        return line.startswith(b"HTTP/1.")
+    except OSError:
+        return False
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+
+async def wait_until_serving(child: Child, host: str, port: int, patience: float) -> None:
+    """Poll until ``child`` answers HTTP on host:port; fail if it exits or takes too long."""
+    deadline = time.monotonic() + patience
+    delay = 0.01
+    while not await answers_http(host, port):
+        if not child.running:
+            raise child.failure(f"exited with status {child.process.returncode}")
+        if time.monotonic() > deadline:
+            await child.stop()
+            raise child.failure(f"did not answer on {host}:{port} within {patience:g} s")
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
+async def _check(argv: list[str], what: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    if process.returncode != 0:
+        raise EdgeError(f"{what}:\n{output.decode(errors='replace').strip()}")
+
+
+async def start_nginx(
+    *,
+    config: Path,
+    prefix: Path,
+    error_log: Path,
+    host: str,
+    port: int,
+    patience: float = START_TIMEOUT,
+) -> Child:
+    """nginx in the foreground with ``config``, once ``nginx -t`` accepts it; returns when it
+    answers HTTP on host:port."""
+    nginx = executable("nginx", "nginx")
+    # -e: the error log before the configuration's own is open (not /var/log/nginx).
+    argv = [nginx, "-p", f"{prefix}/", "-c", str(config), "-e", str(error_log)]
+    await _check([*argv, "-t", "-q", "-g", "daemon off;"], "nginx refused its configuration")
+    child = await _spawn("nginx", [*argv, "-g", "daemon off;"], error_log)
+    await wait_until_serving(child, host, port, patience)
+    return child
+
+
+async def start_varnish(
+    *,
+    vcl: Path,
+    workdir: Path,
+    log: Path,
+    host: str,
+    port: int,
+    storage: str = "malloc,256m",
+    patience: float = START_TIMEOUT,
+) -> Child:
+    """varnishd in the foreground with ``vcl``, listening on host:port only; returns when it
+    answers HTTP."""
+    varnishd = executable("varnishd", "varnish")
+    argv = [
+        varnishd,
+        "-F",
+        *("-n", str(workdir)),
+        *("-a", f"{host}:{port}"),
+        *("-f", str(vcl)),
+        *("-s", storage),
+        # The management console on loopback only (varnishadm -n WORKDIR finds it).
+        *("-T", "127.0.0.1:0"),
+        # Below uvicorn's 5 s keep-alive: never reuse a connection the origin closed.
+        *("-p", "backend_idle_timeout=4"),
+        *("-p", "syslog_cli_traffic=off"),
+    ]
+    child = await _spawn("varnishd", argv, log)
+    await wait_until_serving(child, host, port, patience)
+    return child
