@@ -6,11 +6,35 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.harness import PASSWORD, Server
 
+#: An hour from now, as a datetime-local input wants it, in the browser's own time zone.
+IN_AN_HOUR = """
+() => {
+  const d = new Date(Date.now() + 3600 * 1000);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}` +
+    `T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+"""
 
-async def sign_up(browser: Browser, server: Server, handle: str, display_name: str) -> Page:
-    """A new browser context (its own cookie jar) with a freshly signed-up person in it."""
+
+async def sign_up(
+    browser: Browser,
+    server: Server,
+    handle: str,
+    display_name: str,
+    *,
+    base_url: str | None = None,
+) -> Page:
+    """A new browser context (its own cookie jar) with a freshly signed-up person in it.
+
+    ``base_url`` reaches the server another way (e.g. through the edge, over HTTPS with its
+    self-signed certificate, whose errors the context then ignores).
+    """
+    url = base_url or server.url
     context = await browser.new_context(
-        base_url=server.url, viewport={"width": 1100, "height": 900}
+        base_url=url,
+        viewport={"width": 1100, "height": 900},
+        ignore_https_errors=url.startswith("https:"),
     )
     page = await context.new_page()
     page.on("pageerror", lambda error: print(f"[{handle}] page error: {error}"))

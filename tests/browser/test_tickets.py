@@ -12,20 +12,10 @@ from pathlib import Path
 from playwright.async_api import Playwright, expect
 
 from tests.browser.chromium import Screenshots, chromium, wait_to_hear, write_tone_wav
-from tests.browser.people import connection_state, sign_up
+from tests.browser.people import IN_AN_HOUR, connection_state, sign_up
 from tests.harness import Server
 
 HOST_TONE = 440.0
-
-#: An hour from now, as a datetime-local input wants it, in the browser's own time zone.
-_IN_AN_HOUR = """
-() => {
-  const d = new Date(Date.now() + 3600 * 1000);
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}` +
-    `T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-"""
 
 
 async def test_buy_a_ticket_with_the_test_provider_and_listen(
@@ -46,7 +36,7 @@ async def test_buy_a_ticket_with_the_test_provider_and_listen(
         await host.get_by_label("Ticket price (USD)").fill("5")
         await host.get_by_label("Tickets available").fill("10")
         await host.get_by_label("Schedule", exact=True).check()
-        await host.get_by_label("Start time").fill(await host.evaluate(_IN_AN_HOUR))
+        await host.get_by_label("Start time").fill(await host.evaluate(IN_AN_HOUR))
         await screenshots.take(host, "host-schedules-ticketed-space")
         await host.get_by_role("button", name="Schedule space").click()
         await expect(host.get_by_role("heading", level=1)).to_have_text("Paid tones")

@@ -2,7 +2,7 @@
 import { ApiError, parseProblem } from "./problem";
 import type {
   Eligibility,
-  ListenTicket,
+  AudioAccess,
   Me,
   MyTicket,
   ParticipantView,
@@ -113,7 +113,7 @@ export const api = {
   ticketStatement: () => request<TicketStatement>("GET", "/api/me/ticket-statement"),
 
   // Media
-  listen: (id: string) => request<ListenTicket>("GET", `${space(id)}/listen`),
+  listen: (id: string) => request<AudioAccess>("GET", `${space(id)}/listen`),
   iceServers: (id: string) => request<RTCIceServer[]>("GET", `${space(id)}/ice-servers`),
 };
 

@@ -146,12 +146,23 @@ export interface TicketStatement {
   spaces: SpaceStatement[];
 }
 
-/** GET /api/spaces/{id}/listen (src/salon/services/listening.py ListenTicket). */
-export interface ListenTicket {
+/**
+ * GET /api/spaces/{id}/listen (src/salon/services/listening.py AudioAccess).
+ *
+ * A free space's audio is public: no credential, nothing to renew. A ticketed space's audio
+ * URLs carry the audio credential as one path segment right after `/hls/` or `/recording/`
+ * (`/api/spaces/{space}/hls/{credential}/live.m3u8`); it lives `expires_in` seconds, and
+ * calling /listen again renews it (403 once the person may no longer listen).
+ */
+export interface AudioAccess {
   space_id: string;
-  token: string;
-  expires_in: number;
+  /** The LL-HLS playlist (live), or the recording's playlist when `replay`. */
   playlist_url: string;
+  /** `{expires}.{listener}.{sig}`, or null for a free space. */
+  credential: string | null;
+  /** Seconds the credential lives, or null when there is none. */
+  expires_in: number | null;
+  replay: boolean;
 }
 
 /** RFC 9457 problem body (src/salon/api/problems.py). */

@@ -1,11 +1,21 @@
 // Hearing a space over LL-HLS: one session per "Listen" tap, owning its hls.js instance,
-// its listener ticket (refreshed before it expires) and its recovery from errors.
-import Hls, { type HlsConfig } from "hls.js/light";
+// its audio credential (renewed before it expires, for ticketed spaces) and its recovery
+// from errors.
+import Hls, {
+  type HlsConfig,
+  type LoadPolicy,
+  type LoaderCallbacks,
+  type LoaderConfiguration,
+  type LoaderContext,
+  type LoaderResponse,
+  type RetryConfig,
+} from "hls.js/light";
 import { api } from "../api/client";
 import { ApiError, errorMessage } from "../api/problem";
+import type { AudioAccess } from "../api/types";
 import { catchUpRate } from "./catchUp";
 import { backoffDelay } from "./connection";
-import { refreshDelayMs, withToken } from "./token";
+import { AudioCredential } from "./credential";
 
 export type ListenStatus = "starting" | "playing" | "buffering" | "blocked" | "ended" | "error";
 
@@ -38,19 +48,93 @@ export const HLS_CONFIG: Partial<HlsConfig> = {
   backBufferLength: 10,
 };
 
+/** hls.js gives up on any 4xx at once; a 403 is retried this many times (after a renewal). */
+export const REFUSED_RETRIES = 3;
+/** First retry of a failed audio request; hls.js doubles it up to its own maximum. */
+export const RETRY_DELAY_MS = 250;
+
+/** hls.js's retry decision, plus: a refused (403) request is retried, with a new credential. */
+export function retryRefused(
+  _config: RetryConfig | null | undefined,
+  retryCount: number,
+  _isTimeout: boolean,
+  response: LoaderResponse | undefined,
+  retry: boolean,
+): boolean {
+  return retry || (response?.code === 403 && retryCount < REFUSED_RETRIES);
+}
+
+/** A load policy that retries quickly, refusals included (see retryRefused). */
+export function withRefusedRetries(policy: LoadPolicy): LoadPolicy {
+  const errorRetry = policy.default.errorRetry ?? {
+    maxNumRetry: 0,
+    retryDelayMs: 0,
+    maxRetryDelayMs: 0,
+  };
+  return {
+    default: {
+      ...policy.default,
+      errorRetry: {
+        ...errorRetry,
+        retryDelayMs: Math.min(errorRetry.retryDelayMs || RETRY_DELAY_MS, RETRY_DELAY_MS),
+        maxRetryDelayMs: Math.max(errorRetry.maxRetryDelayMs, RETRY_DELAY_MS),
+        shouldRetry: retryRefused,
+      },
+    },
+  };
+}
+
+/**
+ * hls.js's loader, telling hls.js that every answer came from the URL it asked for. xhrSetup
+ * sends each request with the newest credential, so the XHR's responseURL carries it; hls.js
+ * would take that as a redirect and resolve the playlist's parts against it, changing every
+ * part's URL under it mid-segment at each renewal, which now and then left it waiting for a
+ * part it never asked for (a 1.5 s stall). With this, hls.js only ever sees the URLs of the
+ * first credential, and the swap happens on the wire alone. (Salon's audio never redirects.)
+ */
+export function keepRequestedUrl(Base: HlsConfig["loader"]): HlsConfig["loader"] {
+  return class extends Base {
+    override load(
+      context: LoaderContext,
+      config: LoaderConfiguration,
+      callbacks: LoaderCallbacks<LoaderContext>,
+    ): void {
+      super.load(context, config, {
+        ...callbacks,
+        onSuccess: (response, stats, loaded, details) =>
+          callbacks.onSuccess(
+            { ...response, url: new URL(loaded.url, self.location.href).href },
+            stats,
+            loaded,
+            details,
+          ),
+      });
+    }
+  };
+}
+
+/**
+ * The URL an audio request really went to (xhrSetup swaps the credential in), if known:
+ * the URL hls.js reports is the one from the playlist, with whatever credential that had.
+ */
+function sentUrl(networkDetails: unknown): string | null {
+  if (typeof XMLHttpRequest !== "undefined" && networkDetails instanceof XMLHttpRequest) {
+    return networkDetails.responseURL || null;
+  }
+  return null;
+}
+
 const MAX_RESTARTS = 6;
 const LATENCY_POLL_MS = 250;
 
 export class ListenSession {
   private hls: Hls | null = null;
-  private token = "";
+  private credential: AudioCredential | null = null;
   private destroyed = false;
   private restarts = 0;
   private mediaRecoveries = 0;
-  private refreshTimer: number | undefined;
   private restartTimer: number | undefined;
   private latencyTimer: number | undefined;
-  private refreshing: Promise<void> | null = null;
 
   constructor(
     private readonly audio: HTMLAudioElement,
@@ -83,7 +167,7 @@ export class ListenSession {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    window.clearTimeout(this.refreshTimer);
+    this.credential?.stop();
     window.clearTimeout(this.restartTimer);
     window.clearInterval(this.latencyTimer);
     this.audio.removeEventListener("playing", this.onPlaying);
@@ -97,79 +181,96 @@ export class ListenSession {
   }
 
   private async load(useHls: boolean): Promise<void> {
-    const url = await this.fetchTicket();
+    const url = await this.fetchAccess();
     if (url === null || this.destroyed) return;
     if (useHls) {
-      this.hls?.loadSource(url);
+      // Absolute: hls.js resolves the playlist's relative URIs against it.
+      this.hls?.loadSource(new URL(url, window.location.href).href);
     } else {
       this.audio.src = url;
       this.play();
     }
   }
 
-  /** Fetch a ticket and keep its token; returns the playlist URL, or null when it cannot. */
-  private async fetchTicket(): Promise<string | null> {
+  /**
+   * Ask /listen for the playlist and, for a ticketed space, its audio credential (kept and
+   * renewed from here on); returns the playlist URL, or null when it cannot.
+   */
+  private async fetchAccess(): Promise<string | null> {
+    const requestedAt = performance.now();
+    let access: AudioAccess;
     try {
-      const ticket = await api.listen(this.spaceId);
-      if (this.destroyed) return null;
-      this.token = ticket.token;
-      window.clearTimeout(this.refreshTimer);
-      this.refreshTimer = window.setTimeout(
-        () => void this.refreshTicket(),
-        refreshDelayMs(ticket.expires_in),
-      );
-      return ticket.playlist_url;
+      access = await api.listen(this.spaceId);
     } catch (error) {
       if (this.destroyed) return null;
       if (error instanceof ApiError && (error.status === 404 || error.status === 409)) {
         this.callbacks.onStatus("ended", error.detail);
-      } else if (error instanceof ApiError && error.status === 403) {
+      } else if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
         this.callbacks.onStatus("error", error.detail);
       } else {
         this.scheduleRestart(errorMessage(error));
       }
       return null;
     }
+    if (this.destroyed) return null;
+    this.credential?.stop();
+    const credential = AudioCredential.forSpace(this.spaceId, {
+      onRenewed: (renewed) => {
+        // hls.js picks the new credential up through xhrSetup; the native player cannot.
+        if (!this.hls && !this.destroyed && this.credential === credential) {
+          this.audio.src = renewed.playlist_url;
+          this.play();
+        }
+      },
+      onRefused: (detail) => this.stop("error", detail),
+      onEnded: (detail) => this.stop("ended", detail),
+    });
+    credential.accept(access, requestedAt);
+    this.credential = credential;
+    return credential.apply(access.playlist_url);
   }
 
-  /**
-   * A fresh token before the old one expires (or after a 403). hls.js picks it up on its next
-   * request through xhrSetup; the native player needs its source swapped.
-   */
-  private refreshTicket(): Promise<void> {
-    this.refreshing ??= (async () => {
-      const url = await this.fetchTicket();
-      if (url !== null && !this.hls && !this.destroyed) {
-        this.audio.src = url;
-        this.play();
-      }
-    })().finally(() => {
-      this.refreshing = null;
-    });
-    return this.refreshing;
+  /** No more audio for this person (refused or over): stop the player, say why. */
+  private stop(status: "error" | "ended", detail: string): void {
+    if (this.destroyed) return;
+    this.credential?.stop();
+    window.clearTimeout(this.restartTimer);
+    this.destroyHls();
+    this.audio.pause();
+    this.audio.removeAttribute("src");
+    this.audio.load();
+    this.callbacks.onLatency(null);
+    this.callbacks.onStatus(status, detail);
   }
 
   private createHls(): void {
+    const defaults = Hls.DefaultConfig;
     const hls = new Hls({
       ...HLS_CONFIG,
-      // Every request carries the newest token, including part URLs from older playlists.
-      xhrSetup: (xhr, url) => {
-        xhr.open("GET", this.token ? withToken(url, this.token) : url, true);
+      manifestLoadPolicy: withRefusedRetries(defaults.manifestLoadPolicy),
+      playlistLoadPolicy: withRefusedRetries(defaults.playlistLoadPolicy),
+      fragLoadPolicy: withRefusedRetries(defaults.fragLoadPolicy),
+      loader: keepRequestedUrl(defaults.loader),
+      // Every request carries the newest credential in its path, including the URLs of parts
+      // listed by older playlists; past its expiry, a request waits for the renewal first.
+      xhrSetup: async (xhr, url) => {
+        const credential = this.credential;
+        if (credential?.isStale()) await credential.fresh();
+        xhr.open("GET", credential ? credential.apply(url) : url, true);
       },
     });
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (this.destroyed || hls !== this.hls) return;
       const code = data.response?.code;
-      if (!data.fatal) {
-        if (code === 403) void this.refreshTicket();
-        return;
-      }
+      // Refused: renew at once (unless a newer credential is already here); hls.js retries.
+      if (code === 403) this.credential?.refused(sentUrl(data.networkDetails));
+      if (!data.fatal) return;
       if (data.type === Hls.ErrorTypes.MEDIA_ERROR && this.mediaRecoveries < 2) {
         this.mediaRecoveries += 1;
         hls.recoverMediaError();
         return;
       }
-      this.scheduleRestart(code === 403 ? "the listener ticket expired" : data.details);
+      this.scheduleRestart(code === 403 ? "the audio credential was refused" : data.details);
     });
     hls.attachMedia(this.audio);
     this.hls = hls;
@@ -201,7 +302,7 @@ export class ListenSession {
     }
   }
 
-  /** Start over with a new ticket and a new player, after a growing pause. */
+  /** Start over with new access and a new player, after a growing pause. */
   private scheduleRestart(reason: string): void {
     if (this.destroyed) return;
     if (this.restarts >= MAX_RESTARTS) {
