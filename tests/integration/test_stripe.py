@@ -435,6 +435,24 @@ async def test_a_refund_made_in_the_stripe_dashboard_voids_the_ticket(
     assert statement["total"]["net_cents"] == 0
 
 
+async def test_a_refunded_ticket_holder_gets_no_new_audio_credential(
+    stripe: tuple[Server, FakeStripe],
+) -> None:
+    server, _ = stripe
+    host, sid = await scene(server)
+    buyer = await server.person("buyer")
+    purchase = await buy(buyer, sid)
+    await settle(server, event("checkout.session.completed", session_of(purchase)))
+    await host.ok("POST", f"/api/spaces/{sid}/start")
+    credential = (await buyer.ok("GET", f"/api/spaces/{sid}/listen"))["credential"]
+    playlist = f"/api/spaces/{sid}/hls/{credential}/live.m3u8"
+    await buyer.call("GET", playlist, status=200)
+    await settle(server, event("charge.refunded", charge_refunded(purchase)))
+    assert "ticket" in problem(await buyer.call("GET", f"/api/spaces/{sid}/listen"), 403)["detail"]
+    server.clock.advance(server.settings.audio_credential_seconds + 1)
+    assert "expired" in problem(await buyer.call("GET", playlist), 403)["detail"]
+
+
 # -- refunds through the API --------------------------------------------------------------------
 
 

@@ -137,6 +137,25 @@ async def test_a_ticketed_spaces_audio_opens_only_with_a_fresh_credential(
     problem(await holder.call("GET", f"{base}/{renewed}/live.m3u8"), 403)
 
 
+async def test_a_ban_closes_a_ticketed_spaces_audio_within_the_credentials_life(
+    server: Server,
+) -> None:
+    admin = await server.person("admin")
+    host = await seller(server, admin)
+    holder = await server.person("holder")
+    sid = (await ticketed_space(host))["id"]
+    await buy_and_pay(holder, sid)
+    await host.ok("POST", f"/api/spaces/{sid}/start")
+    credential = (await _access(holder, sid))["credential"]
+    playlist = f"/api/spaces/{sid}/hls/{credential}/live.m3u8"
+    await holder.call("GET", playlist, status=200)
+    await admin.ok("PATCH", f"/api/admin/users/{holder.handle}", json={"banned": True})
+    # No renewal (the session is gone with the ban), and the credential held runs out.
+    problem(await holder.call("GET", f"/api/spaces/{sid}/listen"), 401)
+    server.clock.advance(server.settings.audio_credential_seconds + 1)
+    assert "expired" in problem(await holder.call("GET", playlist), 403)["detail"]
+
+
 async def test_blocking_reload_delivers_each_new_part_as_it_is_published(server: Server) -> None:
     host = await server.person("host")
     sid = (await host.create_space("Blocking"))["id"]
