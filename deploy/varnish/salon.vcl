@@ -48,6 +48,10 @@ sub vcl_recv {
         set req.http.X-Salon-Query = req.http.X-Salon-Query + "&_HLS_part=" +
             regsub(req.url, "^.*[?&]_HLS_part=([^&#]*).*$", "\1");
     }
+    # The audience view's blocking reload names its version the same way.
+    if (req.url ~ "/audience\.json\?(.*&)?v=") {
+        set req.http.X-Salon-Query = "v=" + regsub(req.url, "^.*[?&]v=([^&#]*).*$", "\1");
+    }
     set req.url = regsub(req.url, "\?.*$", "");
     if (req.http.X-Salon-Query != "") {
         set req.url = req.url + "?" + regsub(req.http.X-Salon-Query, "^&", "");
@@ -84,8 +88,8 @@ sub vcl_backend_response {
         set beresp.grace = 0s;
         return (deliver);
     }
-    if (bereq.url ~ "/live\.m3u8$") {
-        # The plain live playlist (the origin says no-cache): shared briefly.
+    if (bereq.url ~ "/(live\.m3u8|audience\.json)$") {
+        # The plain live playlist and audience view (the origin says no-cache): shared briefly.
         set beresp.ttl = 0.3s;
         set beresp.grace = 0.1s;
         return (deliver);
@@ -96,6 +100,8 @@ sub vcl_backend_response {
 }
 
 sub vcl_backend_fetch {
+    # The origin counts the players it serves itself; this edge reports its own.
+    set bereq.http.X-Salon-Edge = "1";
     unset bereq.http.Cookie;
     unset bereq.http.Authorization;
 }

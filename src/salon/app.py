@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from salon import __version__
 from salon.api import (
     accounts,
+    audience,
     checkout,
     events,
     media,
@@ -31,9 +32,13 @@ from salon.domain.audio_credentials import AudioCredentials
 from salon.domain.reactions import SlidingWindowLimiter
 from salon.events.memory import MemoryBus
 from salon.media.engine import MediaEngine
+from salon.media.hls.stream import SEGMENT_SECONDS
 from salon.metrics import SWEEPS
 from salon.payments import make_provider
-from salon.services import payments, presence, recordings
+from salon.services import audience as audience_service
+from salon.services import payments, presence, reactions, recordings
+from salon.services.audience import AudienceMeter
+from salon.services.audience_view import AudienceFeeds
 from salon.services.connections import Connections
 from salon.services.context import Context, make_hasher
 from salon.store.db import create_engine, create_sessionmaker
@@ -64,19 +69,29 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 settings.edge_secret(), lifetime=settings.audio_credential_seconds, clock=clock
             ),
             payments=make_provider(settings),
+            audience=AudienceMeter(
+                clock=clock,
+                segment_seconds=SEGMENT_SECONDS,
+                window_seconds=settings.audience_window_seconds,
+            ),
         )
         app.state.ctx = ctx
         app.state.connections = Connections(ctx)
+        app.state.audience_feeds = AudienceFeeds(ctx)
         media_engine = MediaEngine(settings, bus, clock=clock)
         app.state.engine = media_engine
+        media_engine.listener_hooks.append(_count_players(ctx))
         sweeper = asyncio.create_task(_sweep_forever(ctx), name="salon-sweeper")
+        bursts = asyncio.create_task(_send_bursts_forever(ctx), name="salon-reaction-bursts")
         log.info("salon %s ready (database: %s)", __version__, engine.url.render_as_string())
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, bursts):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await app.state.audience_feeds.close()
             await media_engine.close()
             await ctx.payments.close()
             await bus.close()
@@ -90,6 +105,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     problems.install(app)
     for router in (
+        # Before media: its /hls/audience.json paths are not media names.
+        audience.router,
         accounts.router,
         users.router,
         spaces.router,
@@ -112,6 +129,26 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 PURGE_EVERY_SECONDS = 3600.0
 
 
+def _count_players(ctx: Context) -> Callable[[str, str, bool], None]:
+    """The media engine's hook: players this origin serves itself (an edge reports its own)."""
+
+    def hook(space_id: str, name: str, via_edge: bool) -> None:
+        if not via_edge:
+            ctx.audience.saw_request(space_id, name)
+
+    return hook
+
+
+async def _send_bursts_forever(ctx: Context) -> None:
+    """A large audience's reactions, one burst per space per window."""
+    while True:
+        await asyncio.sleep(ctx.settings.reaction_burst_seconds)
+        try:
+            await reactions.send_bursts(ctx)
+        except Exception:
+            log.exception("reaction bursts failed; will try again")
+
+
 async def _sweep_forever(ctx: Context) -> None:
     """Grace periods every few seconds; expired recordings every hour."""
     loop = asyncio.get_running_loop()
@@ -121,6 +158,7 @@ async def _sweep_forever(ctx: Context) -> None:
         try:
             await presence.sweep(ctx)
             await payments.sweep(ctx)  # lapsed ticket holds, the refund outbox
+            await audience_service.announce_changes(ctx)
             SWEEPS.inc()
             if loop.time() >= next_purge:
                 next_purge = loop.time() + PURGE_EVERY_SECONDS

@@ -32,6 +32,25 @@ class Settings(BaseSettings):
     schedule_max_days: int = Field(default=14, ge=1)
     reaction_limit: int = Field(default=10, ge=1, description="Reactions per person per window.")
     reaction_window_seconds: float = Field(default=10.0, gt=0)
+    reaction_aggregate_above: int = Field(
+        default=100,
+        ge=0,
+        description="Above this audience, reactions travel as counts per emoji per window "
+        "(reaction_burst) instead of one event per person.",
+    )
+    reaction_burst_seconds: float = Field(default=1.0, gt=0, le=10)
+    audience_window_seconds: float = Field(
+        default=10.0,
+        ge=2,
+        le=60,
+        description="The window over which players are counted from the audio they fetch.",
+    )
+    audience_view_wait_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=30,
+        description="How long a blocking request for the next audience view waits.",
+    )
     session_days: int = Field(default=30, ge=1)
     cookie_secure: bool = False
     allowed_origins: list[str] = Field(

@@ -91,7 +91,8 @@ class SpaceView(View):
     scheduled_for: datetime | None
     started_at: datetime | None
     ended_at: datetime | None
-    #: Everyone present, stage included.
+    #: Listeners not on the stage: joined people, or players counted by the audio they fetch
+    #: (signed out, through an edge or CDN, ffmpeg), whichever is larger.
     audience_count: int
     #: Host, co-hosts and speakers, host first.
     stage: list[ParticipantView]

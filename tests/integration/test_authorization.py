@@ -220,7 +220,7 @@ async def test_the_scene_is_as_described(scene: Scene) -> None:
         "listener": ("listener", False, False, False),
     }
     assert state["space"]["state"] == "live"
-    assert state["space"]["audience_count"] == 8
+    assert state["space"]["audience_count"] == 2  # listeners not on the stage
     assert state["others"]["removed"]["present"] is False
     assert state["others"]["removed"]["role"] == "listener"
     assert state["others"]["outsider"] is None

@@ -28,13 +28,14 @@ async def test_stream_starts_with_a_snapshot_then_typed_events_in_order(server: 
         await listener.ok("POST", f"/api/spaces/{sid}/hand")
         await host.ok("POST", f"/api/spaces/{sid}/participants/{listener.id}/approve")
         await listener.ok("POST", f"/api/spaces/{sid}/participants/{listener.id}/unmute")
-        types = [(await stream.next())["type"] for _ in range(6)]
+        types = [(await stream.next())["type"] for _ in range(7)]
         assert types == [
             "participant_joined",
             "audience_count",
             "hand_raised",
             "hand_lowered",
             "role_changed",
+            "audience_count",  # the new speaker left the audience
             "unmuted",
         ]
         for event in stream.seen:

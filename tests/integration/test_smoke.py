@@ -13,4 +13,4 @@ async def test_register_create_join_and_watch(server: Server) -> None:
         joined = await stream.next("participant_joined")
         assert joined["participant"]["user"]["id"] == listener.id
         count = await stream.next("audience_count")
-        assert count["count"] == 2
+        assert count["count"] == 1  # listeners not on the stage

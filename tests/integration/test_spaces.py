@@ -59,7 +59,7 @@ async def test_create_now_is_live_with_the_host_on_stage(server: Server) -> None
     assert space["scheduled_for"] is None
     assert space["started_at"] is not None
     assert space["ended_at"] is None
-    assert space["audience_count"] == 1
+    assert space["audience_count"] == 0
     assert len(space["stage"]) == 1
     assert space["stage"][0]["user"]["id"] == host.id
     assert space["stage"][0]["role"] == "host"
@@ -286,7 +286,7 @@ async def test_start_only_by_the_host(server: Server) -> None:
     started = await host.ok("POST", f"/api/spaces/{space['id']}/start")
     assert started["state"] == "live"
     assert started["started_at"] is not None
-    assert started["audience_count"] == 1
+    assert started["audience_count"] == 0
     assert started["stage"][0]["user"]["id"] == host.id
     assert started["stage"][0]["present"] is True
     assert await list_ids(other) == [space["id"]]
@@ -382,7 +382,7 @@ async def test_lifecycle_needs_sign_in(server: Server) -> None:
         assert response.status_code == 401
     assert (await get_space(host, later["id"]))["state"] == "scheduled"
     assert (await get_space(host, live["id"]))["state"] == "live"
-    assert (await get_space(host, live["id"]))["audience_count"] == 1
+    assert (await get_space(host, live["id"]))["audience_count"] == 0
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -430,7 +430,7 @@ async def test_live_list_puts_followed_hosts_first_then_by_audience(server: Serv
     await schedule(listeners[0], days=1)
 
     counts = {s["id"]: s["audience_count"] for s in await viewer.ok("GET", "/api/spaces")}
-    assert counts == {big["id"]: 3, mid["id"]: 2, small["id"]: 1}
+    assert counts == {big["id"]: 2, mid["id"]: 1, small["id"]: 0}
 
     by_audience = [big["id"], mid["id"], small["id"]]
     async with client(server) as http:
@@ -549,19 +549,19 @@ async def test_join_and_leave_change_the_audience(server: Server) -> None:
     bob = await server.person("bob")
     space = await host.create_space("Live")
     sid = space["id"]
-    assert space["audience_count"] == 1
+    assert space["audience_count"] == 0
 
     joined = await alice.join(sid)
     assert joined["user"]["id"] == alice.id
     assert joined["role"] == "listener"
     assert joined["present"] is True
-    assert (await get_space(host, sid))["audience_count"] == 2
+    assert (await get_space(host, sid))["audience_count"] == 1
     # Joining twice changes nothing.
     await alice.join(sid)
-    assert (await get_space(host, sid))["audience_count"] == 2
+    assert (await get_space(host, sid))["audience_count"] == 1
     await bob.join(sid)
     seen = await get_space(alice, sid)
-    assert seen["audience_count"] == 3
+    assert seen["audience_count"] == 2
     assert seen["me"]["role"] == "listener"
     assert seen["me"]["present"] is True
     # Listeners are not on the stage.
@@ -571,14 +571,14 @@ async def test_join_and_leave_change_the_audience(server: Server) -> None:
 
     await alice.call("POST", f"/api/spaces/{sid}/leave", status=204)
     seen = await get_space(alice, sid)
-    assert seen["audience_count"] == 2
+    assert seen["audience_count"] == 1
     assert seen["me"]["present"] is False
     # Leaving when not present is a no-op.
     await alice.call("POST", f"/api/spaces/{sid}/leave", status=204)
-    assert (await get_space(host, sid))["audience_count"] == 2
+    assert (await get_space(host, sid))["audience_count"] == 1
     # Coming back counts again.
     await alice.join(sid)
-    assert (await get_space(host, sid))["audience_count"] == 3
+    assert (await get_space(host, sid))["audience_count"] == 2
 
 
 async def test_leave_when_never_joined_is_a_no_op(server: Server) -> None:
@@ -587,7 +587,7 @@ async def test_leave_when_never_joined_is_a_no_op(server: Server) -> None:
     space = await host.create_space("Live")
     await stranger.call("POST", f"/api/spaces/{space['id']}/leave", status=204)
     seen = await get_space(stranger, space["id"])
-    assert seen["audience_count"] == 1
+    assert seen["audience_count"] == 0
     assert seen["me"] is None
 
 
@@ -600,7 +600,7 @@ async def test_host_cannot_leave(server: Server) -> None:
     assert "end" in response.json()["detail"]
     seen = await get_space(host, space["id"])
     assert seen["state"] == "live"
-    assert seen["audience_count"] == 2
+    assert seen["audience_count"] == 1
     assert seen["me"]["role"] == "host"
     assert seen["me"]["present"] is True
 
@@ -613,9 +613,9 @@ async def test_cannot_join_a_scheduled_space(server: Server) -> None:
     assert "not started" in response.json()["detail"]
     # Not joined: starting the space shows only the host.
     started = await host.ok("POST", f"/api/spaces/{space['id']}/start")
-    assert started["audience_count"] == 1
+    assert started["audience_count"] == 0
     assert (await alice.join(space["id"]))["present"] is True
-    assert (await get_space(host, space["id"]))["audience_count"] == 2
+    assert (await get_space(host, space["id"]))["audience_count"] == 1
 
 
 async def test_ending_lets_everyone_go(server: Server) -> None:

@@ -575,7 +575,7 @@ async def test_without_a_ticket_the_room_its_events_and_its_audio_are_closed(
         problem(await anonymous.post(whip, content="v=0", headers=OFFER), 401)
     assert await _events_close(server, sid, None) == 4403
     # The refusals changed nothing.
-    assert (await host.ok("GET", f"/api/spaces/{sid}"))["audience_count"] == 1
+    assert (await host.ok("GET", f"/api/spaces/{sid}"))["audience_count"] == 0
 
     # The ticket holder gets in, hears the space, and follows its events.
     assert (await holder.join(sid))["role"] == "listener"

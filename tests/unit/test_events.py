@@ -27,6 +27,7 @@ from salon.events.types import (
     Muted,
     ParticipantJoined,
     ParticipantLeft,
+    ReactionBurst,
     ReactionSent,
     RoleChanged,
     Snapshot,
@@ -98,6 +99,9 @@ SAMPLES: list[Event] = [
     Muted(space_id=SPACE, at=AT, user_id=2, by=1),
     Unmuted(space_id=SPACE, at=AT, user_id=2),
     ReactionSent(space_id=SPACE, at=AT, user_id=2, emoji=Emoji.HEART),
+    ReactionBurst(
+        space_id=SPACE, at=AT, window_seconds=1.0, counts={Emoji.CLAP: 120, Emoji.HUNDRED: 8}
+    ),
     Speaking(space_id=SPACE, at=AT, user_ids=[2, 3]),
     AudienceCount(space_id=SPACE, at=AT, count=12_345),
     TicketsLeft(space_id=SPACE, at=AT, tickets_left=3),
@@ -106,7 +110,7 @@ SAMPLES: list[Event] = [
 
 def test_every_event_type_has_a_sample() -> None:
     members = _union_members()
-    assert len(members) == 19
+    assert len(members) == 20
     assert {type(sample) for sample in SAMPLES} == members
     assert len(SAMPLES) == len(members)
 

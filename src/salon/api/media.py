@@ -172,6 +172,7 @@ async def hls(
     room = await _live_room(request, ctx, space_id, ended_too=True)
     if room.ticketed:
         raise Forbidden("this space is ticketed: its audio URLs come from GET /listen")
+    _note_listener(request, space_id, name)
     return await _serve_live(_engine(request), room.stream, name, hls_msn, hls_part)
 
 
@@ -192,7 +193,14 @@ async def hls_with_credential(
     """
     ctx.audio_credentials.check(credential, space_id=space_id)
     room = await _live_room(request, ctx, space_id, ended_too=True)
+    _note_listener(request, space_id, name)
     return await _serve_live(_engine(request), room.stream, name, hls_msn, hls_part)
+
+
+def _note_listener(request: Request, space_id: str, name: str) -> None:
+    # The shipped edge marks what it forwards; it reports what it answered itself.
+    via_edge = request.headers.get("x-salon-edge") == "1"
+    _engine(request).note_listener_request(space_id, name, via_edge)
 
 
 async def _serve_live(

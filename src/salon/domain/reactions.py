@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from enum import StrEnum
 
 from salon.domain.errors import Invalid, RateLimited
@@ -58,3 +58,23 @@ class SlidingWindowLimiter:
     def _forget_idle(self, now: float) -> None:
         for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.window]:
             del self._hits[key]
+
+
+class ReactionTally:
+    """Reactions counted per emoji per space until drained: what a large audience sends.
+
+    Above the aggregation threshold, who reacted stops mattering to anyone watching a crowd,
+    and one event per reaction would cost every listener's connection. The tally turns them
+    into one burst per space per window (``drain``, called on a timer).
+    """
+
+    def __init__(self) -> None:
+        self._counts: dict[str, Counter[Emoji]] = {}
+
+    def add(self, space_id: str, emoji: Emoji) -> None:
+        self._counts.setdefault(space_id, Counter())[emoji] += 1
+
+    def drain(self) -> dict[str, dict[Emoji, int]]:
+        """Every space's counts since the last drain (spaces with none are left out)."""
+        counts, self._counts = self._counts, {}
+        return {space: dict(tally) for space, tally in counts.items() if tally}

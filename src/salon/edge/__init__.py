@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from salon.edge.certificate import CertificateFiles, ensure_certificate
+from salon.edge.listeners import REPORT_EVERY_SECONDS, ListenerReporter
 from salon.edge.processes import (
     Child,
     EdgeError,
@@ -79,6 +80,7 @@ class Edge:
         varnish_port: int | None = None,
         cache_size: str = "256m",
         access_log: bool = False,
+        report_every: float = REPORT_EVERY_SECONDS,
     ) -> None:
         self.origin_port = origin_port
         self.http_port = http_port
@@ -94,6 +96,8 @@ class Edge:
         self.certificate: CertificateFiles | None = None
         self._nginx: Child | None = None
         self._varnish: Child | None = None
+        self.report_every = report_every
+        self.reporter: ListenerReporter | None = None
 
     @property
     def http_url(self) -> str:
@@ -169,6 +173,13 @@ class Edge:
                 host=self.host,
                 port=self.http_port,
             )
+            self.reporter = ListenerReporter(
+                path=layout.listeners_log,
+                origin=f"http://{layout.origin_host}:{self.origin_port}",
+                edge_secret=self._edge_secret,
+                interval=self.report_every,
+            )
+            self.reporter.start()
         except BaseException:
             await self.stop()
             raise
@@ -177,6 +188,9 @@ class Edge:
         """Stop nginx, then Varnish; remove the runtime directory. Safe to call twice."""
         nginx, self._nginx = self._nginx, None
         varnish, self._varnish = self._varnish, None
+        reporter, self.reporter = self.reporter, None
+        if reporter is not None:
+            await reporter.stop()
         try:
             if nginx is not None:
                 await nginx.stop()

@@ -67,6 +67,11 @@ class EdgeLayout:
     def temp(self) -> Path:
         return self.runtime / "nginx-temp"
 
+    @property
+    def listeners_log(self) -> Path:
+        """One line per counted audio request (the space's id), read by ``edge/listeners.py``."""
+        return self.runtime / "listeners.log"
+
     def check(self) -> None:
         for port in (self.origin_port, self.http_port, self.https_port, self.varnish_port):
             if not 1 <= port <= 65535:
@@ -101,9 +106,15 @@ def nginx_values(layout: EdgeLayout) -> dict[str, str]:
         "temp": layout.temp,
         "workers": layout.workers,
         "access_log": layout.logs / "nginx-access.log" if layout.access_log else "off",
+        "listeners_log": layout.listeners_log,
     }
     rendered = {name: _safe(name, value) for name, value in values.items()}
     rendered["edge_secret"] = layout.edge_secret  # checked by layout.check()
+    # Audio locations log to the listener count as well, so the general access log (if on)
+    # is named there again: `access_log off` would cancel the count's log at that level.
+    rendered["audio_access_log"] = (
+        f"access_log {rendered['access_log']};" if layout.access_log else ""
+    )
     user = layout.worker_user
     if user:
         rendered["user"] = "user " + " ".join(_safe("worker_user", w) for w in user.split()) + ";"

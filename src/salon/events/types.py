@@ -108,6 +108,14 @@ class ReactionSent(Event):
     emoji: Emoji
 
 
+class ReactionBurst(Event):
+    """A large audience's reactions over one window, counted per emoji (no one's identity)."""
+
+    type: Literal["reaction_burst"] = "reaction_burst"
+    window_seconds: float
+    counts: dict[Emoji, int]
+
+
 class Speaking(Event):
     """Who is speaking now (from the mixer's input levels); sent a few times a second at most."""
 
@@ -116,6 +124,8 @@ class Speaking(Event):
 
 
 class AudienceCount(Event):
+    """Listeners not on the stage: joined people and players counted by the audio they fetch."""
+
     type: Literal["audience_count"] = "audience_count"
     count: int
 
@@ -144,6 +154,7 @@ SpaceEvent = Annotated[
     | Muted
     | Unmuted
     | ReactionSent
+    | ReactionBurst
     | Speaking
     | AudienceCount
     | TicketsLeft,

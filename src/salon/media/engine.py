@@ -44,6 +44,8 @@ class MediaEngine:
         self._opening: dict[str, asyncio.Lock] = {}
         #: Audio requests answered by this node, by kind: what the edge did not absorb.
         self.hls_requests: Counter[str] = Counter()
+        #: Called as hook(space_id, name, via_edge) for every live LL-HLS request served.
+        self.listener_hooks: list[Callable[[str, str, bool], None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._handlers: dict[type[Event], Callable[[Any], None]] = {
             SpaceEnded: self._on_over,
@@ -61,6 +63,14 @@ class MediaEngine:
     def count_hls(self, kind: str) -> None:
         self.hls_requests[kind] += 1
         HLS_REQUESTS.labels(kind=kind).inc()
+
+    def note_listener_request(self, space_id: str, name: str, via_edge: bool) -> None:
+        """A live LL-HLS request was served (``via_edge``: forwarded by the shipped edge)."""
+        for hook in self.listener_hooks:
+            try:
+                hook(space_id, name, via_edge)
+            except Exception:
+                log.exception("listener hook failed")
 
     @asynccontextmanager
     async def opening(self, space_id: str) -> AsyncIterator[None]:

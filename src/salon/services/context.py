@@ -15,10 +15,11 @@ from salon.clock import Clock
 from salon.config import Settings
 from salon.domain.audio_credentials import AudioCredentials
 from salon.domain.errors import Conflict
-from salon.domain.reactions import SlidingWindowLimiter
+from salon.domain.reactions import ReactionTally, SlidingWindowLimiter
 from salon.events.bus import EventBus
 from salon.events.types import Event
 from salon.payments.provider import PaymentProvider
+from salon.services.audience import AudienceMeter
 
 
 @dataclass
@@ -42,6 +43,10 @@ class Context:
     reaction_limiter: SlidingWindowLimiter
     audio_credentials: AudioCredentials
     payments: PaymentProvider
+    #: Players counted from the audio they fetch, per live space (this node's view).
+    audience: AudienceMeter
+    #: Reactions of large audiences, counted until the next burst goes out.
+    reaction_tally: ReactionTally = field(default_factory=ReactionTally)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

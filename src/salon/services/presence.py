@@ -21,9 +21,9 @@ from salon.events.types import (
 )
 from salon.metrics import SPACES_ENDED_BY_GRACE
 from salon.services import spaces, tickets
+from salon.services.audience import audience_count
 from salon.services.context import Context, Tx
 from salon.services.queries import (
-    audience_count,
     find_participant,
     get_space,
     participant_view,
@@ -58,11 +58,7 @@ async def join(ctx: Context, *, actor: User, space_id: str) -> ParticipantView:
             await tx.session.refresh(participant)
             view = participant_view(participant)
             tx.emit(ParticipantJoined(space_id=space.id, at=now, participant=view))
-            tx.emit(
-                AudienceCount(
-                    space_id=space.id, at=now, count=await audience_count(tx.session, space.id)
-                )
-            )
+            await announce_audience(ctx, tx, space.id, now)
         return participant_view(participant)
 
 
@@ -76,10 +72,12 @@ async def leave(ctx: Context, *, actor: User, space_id: str) -> None:
             return
         if participant.role == Role.HOST:
             raise Conflict("the host ends the space rather than leaving it")
-        await let_go(tx, participant, reason="left", now=ctx.clock.now())
+        await let_go(ctx, tx, participant, reason="left", now=ctx.clock.now())
 
 
-async def let_go(tx: Tx, participant: Participant, *, reason: LeaveReason, now: datetime) -> None:
+async def let_go(
+    ctx: Context, tx: Tx, participant: Participant, *, reason: LeaveReason, now: datetime
+) -> None:
     """Take someone out of a space (caller holds the space lock) and tell everyone."""
     space_id = participant.space_id
     if participant.hand_raised_at is not None:
@@ -92,9 +90,14 @@ async def let_go(tx: Tx, participant: Participant, *, reason: LeaveReason, now: 
     participant.disconnected_at = None
     await tx.session.flush()
     tx.emit(ParticipantLeft(space_id=space_id, at=now, user_id=participant.user_id, reason=reason))
-    tx.emit(
-        AudienceCount(space_id=space_id, at=now, count=await audience_count(tx.session, space_id))
-    )
+    await announce_audience(ctx, tx, space_id, now)
+
+
+async def announce_audience(ctx: Context, tx: Tx, space_id: str, now: datetime) -> None:
+    """Tell the space its audience after someone came or went (if the figure moved)."""
+    count = await audience_count(tx.session, ctx.audience, space_id)
+    if ctx.audience.announce(space_id, count):
+        tx.emit(AudienceCount(space_id=space_id, at=now, count=count))
 
 
 async def list_participants(ctx: Context, *, space_id: str) -> list[ParticipantView]:
@@ -193,4 +196,4 @@ async def _let_go_if_dropped(ctx: Context, space_id: str, user_id: int, now: dat
                 grace_seconds=ctx.settings.presence_grace_seconds,
             )
         ):
-            await let_go(tx, participant, reason="disconnected", now=now)
+            await let_go(ctx, tx, participant, reason="disconnected", now=now)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from salon.domain.audience import audience_size
 from salon.domain.errors import NotFound
 from salon.domain.stage import STAGE_ROLES, Role
 from salon.domain.tickets import CURRENCY, PurchaseState
@@ -57,11 +58,16 @@ async def seated(session: AsyncSession, space_id: str) -> Mapping[Role, int]:
     return Counter({role: count for role, count in rows.all()})
 
 
-async def audience_count(session: AsyncSession, space_id: str) -> int:
+async def joined_listeners(session: AsyncSession, space_id: str) -> int:
+    """Signed-in people present in the space and not on its stage."""
     count = await session.scalar(
         select(func.count())
         .select_from(Participant)
-        .where(Participant.space_id == space_id, Participant.present.is_(True))
+        .where(
+            Participant.space_id == space_id,
+            Participant.present.is_(True),
+            Participant.role == Role.LISTENER,
+        )
     )
     return int(count or 0)
 
@@ -151,7 +157,11 @@ async def participants(
     return [participant_view(p) for p in rows]
 
 
-async def space_view(session: AsyncSession, space: Space, *, viewer_id: int | None) -> SpaceView:
+async def space_view(
+    session: AsyncSession, space: Space, *, viewer_id: int | None, players: int
+) -> SpaceView:
+    """The space as ``viewer_id`` sees it; ``players`` is the audience counted by the audio
+    fetched (``services/audience.py``), so the count includes people who never joined."""
     stage_rows = (
         await session.execute(
             select(Participant).where(
@@ -178,7 +188,9 @@ async def space_view(session: AsyncSession, space: Space, *, viewer_id: int | No
         scheduled_for=space.scheduled_for,
         started_at=space.started_at,
         ended_at=space.ended_at,
-        audience_count=await audience_count(session, space.id),
+        audience_count=audience_size(
+            joined_listeners=await joined_listeners(session, space.id), players=players
+        ),
         stage=[participant_view(p) for p in stage],
         reminder_set=reminder_set,
         me=me,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import func, select
 
 from salon.domain import accounts as account_rules
 from salon.domain import lifecycle
 from salon.domain import tickets as ticket_rules
+from salon.domain.audience import audience_size
 from salon.domain.errors import Conflict, Forbidden, Invalid
 from salon.domain.lifecycle import SpaceState
 from salon.domain.stage import Role
@@ -106,7 +107,7 @@ async def create_space(
         )
         await tx.session.flush()
         await tx.session.refresh(space)
-        return await space_view(tx.session, space, viewer_id=actor.id)
+        return await _view(ctx, tx, space, actor.id)
 
 
 async def _count_hosted(tx: Tx, host_id: int, state: SpaceState) -> int:
@@ -138,9 +139,9 @@ async def start_space(ctx: Context, *, actor: User, space_id: str) -> SpaceView:
         host.present = True
         host.joined_at = now
         await tx.session.flush()
-        view = await space_view(tx.session, space, viewer_id=None)
+        view = await _view(ctx, tx, space, None)
         tx.emit(SpaceStarted(space_id=space.id, at=now, space=view))
-        return await space_view(tx.session, space, viewer_id=actor.id)
+        return await _view(ctx, tx, space, actor.id)
 
 
 async def end_space(ctx: Context, *, actor: User, space_id: str) -> SpaceView:
@@ -149,7 +150,7 @@ async def end_space(ctx: Context, *, actor: User, space_id: str) -> SpaceView:
         space = await get_space(tx.session, space_id, lock=True)
         _check_host(space, actor, "end")
         await finish(tx, space, reason="host_ended", now=ctx.clock.now())
-        return await space_view(tx.session, space, viewer_id=actor.id)
+        return await _view(ctx, tx, space, actor.id)
 
 
 async def finish(tx: Tx, space: Space, *, reason: EndReason, now: datetime) -> None:
@@ -181,34 +182,59 @@ async def cancel_space(ctx: Context, *, actor: User, space_id: str) -> SpaceView
         # Every ticket holder is refunded: queued here, made after the commit by the sweeper.
         await payments.close_sales(tx, space, now, refund=True)
         tx.emit(SpaceCancelled(space_id=space.id, at=now))
-        return await space_view(tx.session, space, viewer_id=actor.id)
+        return await _view(ctx, tx, space, actor.id)
+
+
+async def _view(ctx: Context, tx: Tx, space: Space, viewer_id: int | None) -> SpaceView:
+    return await space_view(
+        tx.session, space, viewer_id=viewer_id, players=ctx.audience.players(space.id)
+    )
 
 
 async def get(ctx: Context, *, space_id: str, viewer: User | None) -> SpaceView:
     async with ctx.transaction() as tx:
         space = await get_space(tx.session, space_id)
-        return await space_view(tx.session, space, viewer_id=viewer.id if viewer else None)
+        return await _view(ctx, tx, space, viewer.id if viewer else None)
 
 
 async def list_live(ctx: Context, *, viewer: User | None, limit: int) -> list[SpaceView]:
-    """Live spaces: hosts the viewer follows first, then the largest audiences."""
+    """Live spaces: hosts the viewer follows first, then the largest audiences.
+
+    The audience counts players the database does not know (``services/audience.py``), so
+    the order is made here from one grouped query, and views are built for the page only.
+    """
     async with ctx.transaction() as tx:
-        present = (
-            select(func.count())
-            .select_from(Participant)
-            .where(Participant.space_id == Space.id, Participant.present.is_(True))
-            .scalar_subquery()
-        )
-        order: list[ColumnElement[Any]] = [present.desc(), Space.started_at.desc()]
-        query = select(Space).where(Space.state == SpaceState.LIVE)
+        followed: set[int] = set()
         if viewer is not None:
-            followed = (
-                select(Follow.followee_id).where(Follow.follower_id == viewer.id).scalar_subquery()
+            rows = await tx.session.execute(
+                select(Follow.followee_id).where(Follow.follower_id == viewer.id)
             )
-            order.insert(0, case((Space.host_id.in_(followed), 0), else_=1))
-        rows = await tx.session.execute(query.order_by(*order).limit(limit))
+            followed = set(rows.scalars())
+        listeners = (
+            select(Participant.space_id, func.count().label("joined"))
+            .where(Participant.present.is_(True), Participant.role == Role.LISTENER)
+            .group_by(Participant.space_id)
+            .subquery()
+        )
+        live = await tx.session.execute(
+            select(Space.id, Space.host_id, func.coalesce(listeners.c.joined, 0))
+            .outerjoin(listeners, listeners.c.space_id == Space.id)
+            .where(Space.state == SpaceState.LIVE)
+            .order_by(Space.started_at.desc(), Space.id)
+        )
+        ranked = sorted(
+            live.all(),
+            # Stable: equal audiences keep the newest first.
+            key=lambda row: (
+                row[1] not in followed,
+                -audience_size(joined_listeners=int(row[2]), players=ctx.audience.players(row[0])),
+            ),
+        )
         viewer_id = viewer.id if viewer else None
-        return [await space_view(tx.session, s, viewer_id=viewer_id) for s in rows.scalars()]
+        return [
+            await _view(ctx, tx, await get_space(tx.session, space_id), viewer_id)
+            for space_id, _, _ in ranked[:limit]
+        ]
 
 
 async def list_scheduled(ctx: Context, *, viewer: User | None, limit: int) -> list[SpaceView]:
@@ -221,7 +247,7 @@ async def list_scheduled(ctx: Context, *, viewer: User | None, limit: int) -> li
             .limit(limit)
         )
         viewer_id = viewer.id if viewer else None
-        return [await space_view(tx.session, s, viewer_id=viewer_id) for s in rows.scalars()]
+        return [await _view(ctx, tx, s, viewer_id) for s in rows.scalars()]
 
 
 async def set_reminder(ctx: Context, *, actor: User, space_id: str, on: bool) -> SpaceView:
@@ -238,4 +264,4 @@ async def set_reminder(ctx: Context, *, actor: User, space_id: str, on: bool) ->
         elif not on and existing is not None:
             await tx.session.delete(existing)
         await tx.session.flush()
-        return await space_view(tx.session, space, viewer_id=actor.id)
+        return await _view(ctx, tx, space, actor.id)

@@ -20,7 +20,7 @@ from salon.events.types import (
     Unmuted,
 )
 from salon.services.context import Context, Tx
-from salon.services.presence import let_go
+from salon.services.presence import announce_audience, let_go
 from salon.services.queries import find_participant, get_space, participant_view, seated
 from salon.store.models import Participant, Space, User
 from salon.views import ParticipantView
@@ -43,7 +43,7 @@ async def _target(tx: Tx, space: Space, user_id: int) -> Participant:
     return target
 
 
-def _change_role(tx: Tx, ctx: Context, target: Participant, role: Role) -> None:
+async def _change_role(tx: Tx, ctx: Context, target: Participant, role: Role) -> None:
     previous = target.role
     target.role = role
     target.hand_raised_at = None
@@ -62,6 +62,10 @@ def _change_role(tx: Tx, ctx: Context, target: Participant, role: Role) -> None:
             previous=previous,
         )
     )
+    if (role == Role.LISTENER) != (previous == Role.LISTENER):
+        # Someone moved between the stage and the audience: the audience changed.
+        await tx.session.flush()
+        await announce_audience(ctx, tx, target.space_id, ctx.clock.now())
 
 
 async def raise_hand(ctx: Context, *, actor: User, space_id: str) -> ParticipantView:
@@ -102,7 +106,7 @@ async def approve(ctx: Context, *, actor: User, space_id: str, user_id: int) -> 
         tx.emit(
             HandLowered(space_id=space.id, at=ctx.clock.now(), user_id=user_id, reason="approved")
         )
-        _change_role(tx, ctx, target, Role.SPEAKER)
+        await _change_role(tx, ctx, target, Role.SPEAKER)
         return participant_view(target)
 
 
@@ -173,7 +177,7 @@ async def answer_invitation(
             )
         )
         if accept:
-            _change_role(tx, ctx, me, Role.SPEAKER)
+            await _change_role(tx, ctx, me, Role.SPEAKER)
         else:
             me.invited_at = None
         return participant_view(me)
@@ -216,7 +220,7 @@ async def move_to_audience(
         space, me = await _enter(tx, space_id, actor)
         target = await _target(tx, space, user_id)
         check_may_act_on(me.role, StageAction.MOVE_TO_AUDIENCE, target.role)
-        _change_role(tx, ctx, target, Role.LISTENER)
+        await _change_role(tx, ctx, target, Role.LISTENER)
         return participant_view(target)
 
 
@@ -228,7 +232,7 @@ async def leave_stage(ctx: Context, *, actor: User, space_id: str) -> Participan
             raise Conflict("the host stays on the stage; end the space instead")
         if me.role == Role.LISTENER:
             raise Conflict("you are not on the stage")
-        _change_role(tx, ctx, me, Role.LISTENER)
+        await _change_role(tx, ctx, me, Role.LISTENER)
         return participant_view(me)
 
 
@@ -240,7 +244,7 @@ async def remove(ctx: Context, *, actor: User, space_id: str, user_id: int) -> N
         check_may_act_on(me.role, StageAction.REMOVE, target.role)
         now = ctx.clock.now()
         target.removed_at = now
-        await let_go(tx, target, reason="removed", now=now)
+        await let_go(ctx, tx, target, reason="removed", now=now)
 
 
 async def appoint_cohost(
@@ -252,7 +256,7 @@ async def appoint_cohost(
         check_may_act_on(me.role, StageAction.APPOINT_COHOST, target.role)
         check_seat_free(Role.COHOST, await seated(tx.session, space.id))
         target.guest = True  # keeps a ticketed space open to them after the appointment
-        _change_role(tx, ctx, target, Role.COHOST)
+        await _change_role(tx, ctx, target, Role.COHOST)
         return participant_view(target)
 
 
@@ -264,5 +268,5 @@ async def dismiss_cohost(
         space, me = await _enter(tx, space_id, actor)
         target = await _target(tx, space, user_id)
         check_may_act_on(me.role, StageAction.DISMISS_COHOST, target.role)
-        _change_role(tx, ctx, target, _after_dismissal(await seated(tx.session, space.id)))
+        await _change_role(tx, ctx, target, _after_dismissal(await seated(tx.session, space.id)))
         return participant_view(target)

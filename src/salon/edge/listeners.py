@@ -1,0 +1,106 @@
+"""Counting listeners at the edge: nginx logs one line per counted audio request (the space's
+id, see ``deploy/nginx/salon.conf``); this reads the new lines every few seconds and reports
+the counts per space to the origin (``POST /api/edge/listeners``), which turns them into
+players (``domain/audience.py``).
+
+Cheap at any audience: nginx writes a few bytes per player per segment into a 64 KiB buffer,
+and a read is one ``bytes.split`` and a ``Counter`` over what came in. The log is truncated
+when it passes ``TRUNCATE_AT``; lines nginx writes between that read and the truncation are
+lost (a fraction of a second's worth, once per ``TRUNCATE_AT`` bytes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+REPORT_EVERY_SECONDS = 2.0
+TRUNCATE_AT = 16 * 1024 * 1024
+
+
+class ListenerLog:
+    """New complete lines of nginx's listener log, counted per space since the last read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offset = 0
+
+    def read(self) -> Counter[str]:
+        try:
+            with self.path.open("rb") as file:
+                size = os.fstat(file.fileno()).st_size
+                if size < self._offset:  # truncated by someone else: start over
+                    self._offset = 0
+                file.seek(self._offset)
+                data = file.read()
+        except FileNotFoundError:
+            return Counter()
+        end = data.rfind(b"\n") + 1  # a line nginx is still writing waits for the next read
+        self._offset += end
+        counts = Counter(line.decode("ascii", "replace") for line in data[:end].split(b"\n"))
+        counts.pop("", None)
+        if self._offset >= TRUNCATE_AT:
+            with contextlib.suppress(OSError):
+                os.truncate(self.path, 0)
+            self._offset = 0
+        return counts
+
+
+class ListenerReporter:
+    """Every ``interval`` seconds, report the counted requests to the origin."""
+
+    def __init__(
+        self, *, path: Path, origin: str, edge_secret: str, interval: float = REPORT_EVERY_SECONDS
+    ) -> None:
+        self.log = ListenerLog(path)
+        self.origin = origin
+        self.interval = interval
+        self._headers = {"X-Salon-Edge-Key": edge_secret}
+        self._task: asyncio.Task[None] | None = None
+        #: Requests counted that the origin has not taken yet (kept across a failed report).
+        self.pending: Counter[str] = Counter()
+        self.reported = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="salon-edge-listeners")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def report_once(self, client: httpx.AsyncClient) -> None:
+        self.pending.update(self.log.read())
+        if not self.pending:
+            return
+        response = await client.post(
+            f"{self.origin}/api/edge/listeners",
+            json={"requests": dict(self.pending)},
+            headers=self._headers,
+        )
+        if response.status_code == 204:
+            self.reported += sum(self.pending.values())
+            self.pending.clear()
+        else:
+            log.warning("the origin refused a listener report: %s", response.text[:200])
+            if response.status_code < 500:
+                self.pending.clear()  # it will not take these; do not grow forever
+
+    async def _run(self) -> None:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            while True:
+                await asyncio.sleep(self.interval)
+                try:
+                    await self.report_once(client)
+                except httpx.HTTPError as exc:
+                    log.warning("could not report listeners to the origin: %s", exc)

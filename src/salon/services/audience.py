@@ -1,0 +1,110 @@
+"""The audience of a space: how many listen (joined or not), and telling everyone when it moves.
+
+Players are counted from the audio they fetch (``domain/audience.py``): the origin counts the
+requests it answers itself (not those an edge forwards), and each edge reports what it
+answered (``POST /api/edge/listeners``). The figure shown everywhere is the larger of the
+joined listeners and the players, never counting the stage.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from salon.clock import Clock
+from salon.domain.audience import ListenerEstimate, audience_size, counts_a_listener
+from salon.domain.lifecycle import SpaceState
+from salon.domain.stage import Role
+from salon.events.types import AudienceCount
+from salon.services.queries import joined_listeners
+from salon.store.models import Participant, Space
+
+if TYPE_CHECKING:
+    from salon.services.context import Context
+
+
+class AudienceMeter:
+    """This node's estimate of each live space's players, and the count last announced."""
+
+    def __init__(self, *, clock: Clock, segment_seconds: float, window_seconds: float) -> None:
+        self._clock = clock
+        self._estimate = ListenerEstimate(segment_seconds, window_seconds)
+        self._announced: dict[str, int] = {}
+
+    def saw_request(self, space_id: str, name: str) -> None:
+        """An LL-HLS request this origin answered to a player (not through an edge)."""
+        if counts_a_listener(name):
+            self._estimate.saw(space_id, now=self._now())
+
+    def reported(self, space_id: str, requests: int) -> None:
+        """An edge answered ``requests`` counted requests for this space since its last report."""
+        if requests > 0:
+            self._estimate.saw(space_id, now=self._now(), count=requests)
+
+    def players(self, space_id: str) -> int:
+        return self._estimate.estimate(space_id, now=self._now())
+
+    def announced(self, space_id: str) -> int:
+        """The audience last told to the space's followers (0 before any)."""
+        return self._announced.get(space_id, 0)
+
+    def announce(self, space_id: str, count: int) -> bool:
+        """Remember ``count`` as told; False when it is what was told last (nothing to say).
+
+        A space starts with an audience of 0, as its view says: that needs no announcing.
+        """
+        if self._announced.get(space_id, 0) == count:
+            return False
+        self._announced[space_id] = count
+        return True
+
+    def spaces(self) -> list[str]:
+        """Spaces with players counted or a count announced."""
+        return sorted(set(self._estimate.spaces()) | set(self._announced))
+
+    def forget(self, space_id: str) -> None:
+        self._estimate.forget(space_id)
+        self._announced.pop(space_id, None)
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()
+
+
+async def audience_count(session: AsyncSession, meter: AudienceMeter, space_id: str) -> int:
+    """Listeners not on the stage, as shown everywhere."""
+    return audience_size(
+        joined_listeners=await joined_listeners(session, space_id),
+        players=meter.players(space_id),
+    )
+
+
+async def announce_changes(ctx: Context) -> None:
+    """Tell each live space's followers its audience when it changed (one query in all).
+
+    Joins and leaves announce themselves; this catches what moves without an event: players
+    arriving and going, and people moving between the stage and the audience.
+    """
+    meter = ctx.audience
+    async with ctx.transaction() as tx:
+        rows = await tx.session.execute(
+            select(Space.id, func.count(Participant.user_id))
+            .outerjoin(
+                Participant,
+                (Participant.space_id == Space.id)
+                & Participant.present.is_(True)
+                & (Participant.role == Role.LISTENER),
+            )
+            .where(Space.state == SpaceState.LIVE)
+            .group_by(Space.id)
+        )
+        live = {space_id: int(joined) for space_id, joined in rows.all()}
+        for space_id in meter.spaces():
+            if space_id not in live:
+                meter.forget(space_id)
+        now = ctx.clock.now()
+        for space_id, joined in live.items():
+            count = audience_size(joined_listeners=joined, players=meter.players(space_id))
+            if meter.announce(space_id, count):
+                tx.emit(AudienceCount(space_id=space_id, at=now, count=count))
