@@ -172,8 +172,9 @@ async def hls(
     room = await _live_room(request, ctx, space_id, ended_too=True)
     if room.ticketed:
         raise Forbidden("this space is ticketed: its audio URLs come from GET /listen")
-    _note_listener(request, space_id, name)
-    return await _serve_live(_engine(request), room.stream, name, hls_msn, hls_part)
+    response = await _serve_live(_engine(request), room.stream, name, hls_msn, hls_part)
+    _note_listener(request, space_id, name)  # served: a player got this
+    return response
 
 
 @router.get("/hls/{credential}/{name}", response_class=Response, responses=_AUDIO_RESPONSES)
@@ -193,8 +194,9 @@ async def hls_with_credential(
     """
     ctx.audio_credentials.check(credential, space_id=space_id)
     room = await _live_room(request, ctx, space_id, ended_too=True)
-    _note_listener(request, space_id, name)
-    return await _serve_live(_engine(request), room.stream, name, hls_msn, hls_part)
+    response = await _serve_live(_engine(request), room.stream, name, hls_msn, hls_part)
+    _note_listener(request, space_id, name)  # served: a player got this
+    return response
 
 
 def _note_listener(request: Request, space_id: str, name: str) -> None:
