@@ -113,7 +113,7 @@ async def test_a_ticketed_spaces_audience_view_needs_its_credential(server: Serv
     credential = (await holder.ok("GET", f"/api/spaces/{sid}/listen"))["credential"]
     async with client(server) as anonymous:
         assert "ticketed" in problem(await anonymous.get(view_url(sid)), 403)["detail"]
-        expires, listener, sig = credential.split(".")
+        expires, listener, _ = credential.split(".")
         forged = f"{expires}.{listener}.{'A' * 22}"
         problem(await anonymous.get(view_url(sid, forged)), 403)
         shared = await anonymous.get(view_url(sid, credential))

@@ -48,7 +48,7 @@ def test_players_who_stop_are_gone_after_two_windows() -> None:
 
 
 def test_a_window_spans_at_least_a_segment() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one segment"):
         ListenerEstimate(SEGMENT, window_seconds=0.5)
 
 
