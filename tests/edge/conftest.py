@@ -25,6 +25,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             https_port=free_port(),
             directory=directory / "edge",
             edge_secret=Settings(secret_key=SECRET_KEY).edge_secret(),
+            report_every=1.0,
         )
         async with edge:
             admin = await register(edge.http_url)

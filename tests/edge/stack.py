@@ -26,6 +26,8 @@ SECRET_KEY = "edge-tests-secret-key-" + "x" * 24
 #: Short, so a removed listener's credential runs out within the test.
 CREDENTIAL_SECONDS = 3
 SALON = Path(sys.executable).parent / "salon"
+AUDIENCE_WINDOW_SECONDS = 4
+REACTIONS_AGGREGATE_ABOVE = 50
 
 
 class Origin:
@@ -48,6 +50,9 @@ class Origin:
             "SALON_ARGON2_MEMORY_KIB": str(FAST_HASHING["argon2_memory_kib"]),
             "SALON_AUDIO_CREDENTIAL_SECONDS": str(CREDENTIAL_SECONDS),
             "SALON_LOG_LEVEL": "WARNING",
+            # Short windows, so an audience is counted (and forgotten) within seconds.
+            "SALON_AUDIENCE_WINDOW_SECONDS": str(AUDIENCE_WINDOW_SECONDS),
+            "SALON_REACTION_AGGREGATE_ABOVE": str(REACTIONS_AGGREGATE_ABOVE),
         }
         self.process: asyncio.subprocess.Process | None = None
         self.starts = 0

@@ -89,6 +89,10 @@ async def _answer(wait: float, feed: AudienceFeed, version: int | None) -> Respo
 class ListenerReport(BaseModel):
     """What one edge answered since its last report: counted requests per space."""
 
+    #: Which edge (each counts its own players).
+    edge: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    #: How long the counts cover (since the previous report).
+    seconds: float = Field(gt=0, le=300)
     requests: dict[
         Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")],
         Annotated[int, Field(ge=0, le=10_000_000)],
@@ -106,5 +110,5 @@ async def edge_listeners(
     if not hmac.compare_digest(x_salon_edge_key.encode(), ctx.settings.edge_secret().encode()):
         raise Unauthorized("only the edge reports listeners (X-Salon-Edge-Key)")
     for space_id, requests in report.requests.items():
-        ctx.audience.reported(space_id, requests)
+        ctx.audience.reported(space_id, requests, seconds=report.seconds, edge=report.edge)
     return Response(status_code=204)

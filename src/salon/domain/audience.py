@@ -13,13 +13,13 @@ How wrong it can be, for a steady audience: a player fetching both a segment and
 counts twice (hls.js does not; a player that does is rare); a player catching up after a
 stall fetches faster than real time for a moment and counts more than once; one that joins
 or leaves mid-window counts a fraction. With 10 s windows these are a few percent at most.
-The estimate lags a change by one window (it reads the last complete window).
+A new audience shows after about a segment; one that leaves is gone after one window.
 """
 
 from __future__ import annotations
 
-import math
 import re
+from collections import deque
 from dataclasses import dataclass, field
 
 #: Media names that mark "one segment's worth of audio fetched by one player".
@@ -31,65 +31,95 @@ def counts_a_listener(name: str) -> bool:
     return _COUNTED.match(name) is not None
 
 
-@dataclass
-class _Windows:
-    start: float
-    current: float = 0.0
-    previous: float | None = None
+#: Requests counted one at a time (the origin's own) are grouped into batches this long.
+BATCH_SECONDS = 1.0
+
+
+@dataclass(slots=True)
+class _Batch:
+    at: float  # when it ended
+    count: float
+    seconds: float  # how long it covers
+
+
+@dataclass(slots=True)
+class _Source:
+    """One place that counts requests: the origin itself, or one edge (which reports)."""
+
+    batches: deque[_Batch] = field(default_factory=deque)
+    open_count: float = 0.0
+    open_since: float | None = None
+
+    def close_open(self, now: float) -> None:
+        if self.open_since is not None and now - self.open_since >= BATCH_SECONDS:
+            self.batches.append(_Batch(now, self.open_count, now - self.open_since))
+            self.open_count, self.open_since = 0.0, now
+
+    def rate(self, now: float, window: float, least: float) -> float:
+        """Counted requests per second over the last ``window`` (0 under ``least`` seconds)."""
+        self.close_open(now)
+        while self.batches and self.batches[0].at < now - window:
+            self.batches.popleft()
+        count = sum(b.count for b in self.batches)
+        seconds = sum(b.seconds for b in self.batches)
+        if self.open_since is not None:
+            count += self.open_count
+            seconds += now - self.open_since
+        return count / seconds if seconds >= least else 0.0
 
 
 @dataclass
 class ListenerEstimate:
-    """Players per space from counted requests, in fixed windows; time is passed in.
+    """Players per space from counted requests; time is passed in.
 
-    ``saw`` adds requests (``count`` of them, e.g. a batch an edge reports); ``estimate``
-    reads the last complete window. A space whose requests stop reads 0 after two windows.
+    Each source (the origin counting requests one by one, or an edge reporting how many it
+    answered over how many seconds) gives a rate over the last ``window_seconds``; players
+    are the sum of the rates times the segment's duration. Rates, not counts per window, so
+    an edge's reports never fall unevenly into windows, and a new audience shows as soon as
+    a segment's worth of time has been counted. A source that stops counts nothing after one
+    window.
     """
 
     segment_seconds: float
     window_seconds: float = 10.0
-    _spaces: dict[str, _Windows] = field(default_factory=dict)
+    _spaces: dict[str, dict[str, _Source]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.segment_seconds <= 0 or self.window_seconds < self.segment_seconds:
             raise ValueError("a window spans at least one segment")
 
-    def saw(self, space_id: str, *, now: float, count: float = 1.0) -> None:
-        windows = self._spaces.get(space_id)
-        if windows is None:
-            windows = self._spaces[space_id] = _Windows(start=now)
-        self._roll(windows, now)
-        windows.current += count
+    def saw(
+        self,
+        space_id: str,
+        *,
+        now: float,
+        count: float = 1.0,
+        seconds: float | None = None,
+        source: str = "origin",
+    ) -> None:
+        """``count`` requests: seen now (``seconds`` None), or reported as covering the last
+        ``seconds``."""
+        found = self._spaces.setdefault(space_id, {}).setdefault(source, _Source())
+        if seconds is None:
+            if found.open_since is None:
+                found.open_since = now
+            found.close_open(now)
+            found.open_count += count
+        elif seconds > 0:
+            found.batches.append(_Batch(now, count, seconds))
 
     def estimate(self, space_id: str, *, now: float) -> int:
-        windows = self._spaces.get(space_id)
-        if windows is None:
-            return 0
-        self._roll(windows, now)
-        if windows.previous is None:
-            # The first window is still filling: extrapolate from what it has seen so far,
-            # so a new audience shows within seconds rather than a whole window.
-            elapsed = now - windows.start
-            if elapsed < self.segment_seconds:
-                return 0
-            return round(windows.current * self.segment_seconds / elapsed)
-        return round(windows.previous * self.segment_seconds / self.window_seconds)
+        sources = self._spaces.get(space_id, {})
+        rate = sum(
+            s.rate(now, self.window_seconds, least=self.segment_seconds) for s in sources.values()
+        )
+        return round(rate * self.segment_seconds)
 
     def forget(self, space_id: str) -> None:
         self._spaces.pop(space_id, None)
 
     def spaces(self) -> list[str]:
         return list(self._spaces)
-
-    def _roll(self, windows: _Windows, now: float) -> None:
-        elapsed = now - windows.start
-        if elapsed < self.window_seconds:
-            return
-        passed = math.floor(elapsed / self.window_seconds)
-        # One window passed: the current one is complete. More: the last complete was empty.
-        windows.previous = windows.current if passed == 1 else 0.0
-        windows.current = 0.0
-        windows.start += passed * self.window_seconds
 
 
 def audience_size(*, joined_listeners: int, players: int) -> int:

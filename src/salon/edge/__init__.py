@@ -177,6 +177,7 @@ class Edge:
                 path=layout.listeners_log,
                 origin=f"http://{layout.origin_host}:{self.origin_port}",
                 edge_secret=self._edge_secret,
+                name=f"{self.host}:{self.http_port}",
                 interval=self.report_every,
             )
             self.reporter.start()

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -58,9 +59,17 @@ class ListenerReporter:
     """Every ``interval`` seconds, report the counted requests to the origin."""
 
     def __init__(
-        self, *, path: Path, origin: str, edge_secret: str, interval: float = REPORT_EVERY_SECONDS
+        self,
+        *,
+        path: Path,
+        origin: str,
+        edge_secret: str,
+        name: str,
+        interval: float = REPORT_EVERY_SECONDS,
     ) -> None:
         self.log = ListenerLog(path)
+        self.name = name
+        self._since = time.monotonic()
         self.origin = origin
         self.interval = interval
         self._headers = {"X-Salon-Edge-Key": edge_secret}
@@ -82,12 +91,15 @@ class ListenerReporter:
     async def report_once(self, client: httpx.AsyncClient) -> None:
         self.pending.update(self.log.read())
         if not self.pending:
+            self._since = time.monotonic()  # nothing to say about this time
             return
+        now = time.monotonic()
+        seconds = max(now - self._since, 0.001)
+        report = {"edge": self.name, "seconds": seconds, "requests": dict(self.pending)}
         response = await client.post(
-            f"{self.origin}/api/edge/listeners",
-            json={"requests": dict(self.pending)},
-            headers=self._headers,
+            f"{self.origin}/api/edge/listeners", json=report, headers=self._headers
         )
+        self._since = now
         if response.status_code == 204:
             self.reported += sum(self.pending.values())
             self.pending.clear()
@@ -95,6 +107,8 @@ class ListenerReporter:
             log.warning("the origin refused a listener report: %s", response.text[:200])
             if response.status_code < 500:
                 self.pending.clear()  # it will not take these; do not grow forever
+            else:
+                self._since = now - seconds  # they go with the next report
 
     async def _run(self) -> None:
         async with httpx.AsyncClient(timeout=5.0) as client:

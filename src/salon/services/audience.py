@@ -38,10 +38,12 @@ class AudienceMeter:
         if counts_a_listener(name):
             self._estimate.saw(space_id, now=self._now())
 
-    def reported(self, space_id: str, requests: int) -> None:
-        """An edge answered ``requests`` counted requests for this space since its last report."""
-        if requests > 0:
-            self._estimate.saw(space_id, now=self._now(), count=requests)
+    def reported(self, space_id: str, requests: int, *, seconds: float, edge: str) -> None:
+        """Edge ``edge`` answered ``requests`` counted requests for this space over the last
+        ``seconds`` (zero too: that edge has no players left)."""
+        self._estimate.saw(
+            space_id, now=self._now(), count=requests, seconds=seconds, source=f"edge {edge}"
+        )
 
     def players(self, space_id: str) -> int:
         return self._estimate.estimate(space_id, now=self._now())
