@@ -24,6 +24,7 @@ from salon.api import (
     users,
     webapp,
 )
+from salon.api.hls_fast import HlsFastPath
 from salon.api.middleware import AudioCors, OriginCheck, RequestMetrics
 from salon.clock import Clock, SystemClock
 from salon.config import Settings, get_settings
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(OriginCheck, allowed=settings.allowed_origins)
     app.add_middleware(AudioCors)
     app.add_middleware(RequestMetrics)
+    app.add_middleware(HlsFastPath)  # outermost: live LL-HLS skips routing (api/hls_fast.py)
     return app
 
 
