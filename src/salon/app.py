@@ -88,6 +88,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         version=__version__,
         summary="Live audio rooms: spaces, a stage, and everyone listening.",
         lifespan=lifespan,
+        # Metrics are Prometheus's (/metrics); FastAPI's OpenTelemetry hook, unused, cost
+        # every request a look at the environment for a tracer provider.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     problems.install(app)
     for router in (
