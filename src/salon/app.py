@@ -25,6 +25,7 @@ from salon.api import (
     users,
     webapp,
 )
+from salon.api.hls_fast import HlsFastPath
 from salon.api.middleware import AudioCors, OriginCheck, RequestMetrics
 from salon.clock import Clock, SystemClock
 from salon.config import Settings, get_settings
@@ -102,6 +103,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         version=__version__,
         summary="Live audio rooms: spaces, a stage, and everyone listening.",
         lifespan=lifespan,
+        # Metrics are Prometheus's (/metrics); FastAPI's OpenTelemetry hook, unused, cost
+        # every request a look at the environment for a tracer provider.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     problems.install(app)
     for router in (
@@ -123,6 +127,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(OriginCheck, allowed=settings.allowed_origins)
     app.add_middleware(AudioCors)
     app.add_middleware(RequestMetrics)
+    app.add_middleware(HlsFastPath)  # outermost: live LL-HLS skips routing (api/hls_fast.py)
     return app
 
 

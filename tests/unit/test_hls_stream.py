@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pytest
 
 from salon.clock import FakeClock
+from salon.media.hls.playlist import render_live
 from salon.media.hls.recorder import Recorder, read_recording, vod_playlist
 from salon.media.hls.stream import LiveStream, Timeout, TooFarAhead, first_msn_for
 from salon.media.pcm import FRAME_SAMPLES, SAMPLE_RATE, Pcm, silence
@@ -54,7 +55,7 @@ def decode(data: bytes) -> tuple[npt.NDArray[np.float32], list[int]]:
 
 def all_parts(stream: LiveStream) -> list[bytes]:
     parts = []
-    for segment in m3u8.loads(stream.playlist()).segments:
+    for segment in m3u8.loads(stream.playlist().decode()).segments:
         parts += [stream.part(*_part_name(p.uri)) for p in segment.parts]
     assert all(part is not None for part in parts)
     return [part for part in parts if part is not None]
@@ -148,7 +149,7 @@ def test_playlist_timing_follows_the_clock_of_the_first_push() -> None:
     feed(stream, 3 * SAMPLE_RATE)
     clock.advance(60)  # later pushes do not move the timeline: it counts samples
     feed(stream, SAMPLE_RATE // 2)
-    parsed = m3u8.loads(stream.playlist())
+    parsed = m3u8.loads(stream.playlist().decode())
 
     assert parsed.target_duration == 1
     assert parsed.part_inf.part_target == pytest.approx(0.192)
@@ -170,12 +171,28 @@ def test_playlist_timing_follows_the_clock_of_the_first_push() -> None:
     assert not stream.is_upcoming(3, 4)
 
 
+def test_the_playlist_is_rendered_once_per_publication() -> None:
+    stream = LiveStream(clock=FakeClock())
+    feed(stream, SAMPLE_RATE)
+    first = stream.playlist()
+    assert stream.playlist() is first  # the same bytes object: no render, no encode
+    assert first == render_live(stream.describe()).encode()
+    hint = stream.preload_hint
+    while stream.preload_hint == hint:  # up to the next part's publication
+        feed(stream, FRAME_SAMPLES)
+    second = stream.playlist()
+    assert second != first
+    assert second == render_live(stream.describe()).encode()
+    stream.end()
+    assert m3u8.loads(stream.playlist().decode()).is_endlist
+
+
 def test_end_flushes_the_tail_and_closes_the_playlist() -> None:
     stream = LiveStream(clock=FakeClock())
     pushed = feed(stream, 2 * SAMPLE_RATE + 500)
     stream.end()
     stream.end()  # twice is harmless
-    text = stream.playlist(query="token=x")
+    text = stream.playlist().decode()
     parsed = m3u8.loads(text)
 
     assert parsed.is_endlist
@@ -195,7 +212,7 @@ def test_window_is_bounded() -> None:
     stream = LiveStream(clock=FakeClock(), window=3.0)
     assert stream.window_segments == 5  # never under three target durations plus one
     feed(stream, 16 * SAMPLE_RATE)
-    parsed = m3u8.loads(stream.playlist())
+    parsed = m3u8.loads(stream.playlist().decode())
 
     finished = [s for s in parsed.segments if s.uri]
     assert len(finished) == stream.window_segments
@@ -365,7 +382,7 @@ def test_a_later_run_continues_the_names_and_media_time_after_a_discontinuity() 
     first = LiveStream(clock=FakeClock())
     feed(first, 3 * SAMPLE_RATE)
     first.end()
-    first_names = {p.uri for s in m3u8.loads(first.playlist()).segments for p in s.parts}
+    first_names = {p.uri for s in m3u8.loads(first.playlist().decode()).segments for p in s.parts}
     last_msn = max(_part_name(uri)[0] for uri in first_names)
     # The restart came 4 s into the space: the mixer never runs ahead of real time.
     msn = first_msn_for(4.0, first.segment_duration)
@@ -373,7 +390,7 @@ def test_a_later_run_continues_the_names_and_media_time_after_a_discontinuity() 
     second = LiveStream(clock=FakeClock(), first_msn=msn, run=1)
     feed(second, 2 * SAMPLE_RATE)
 
-    text = second.playlist()
+    text = second.playlist().decode()
     parsed = m3u8.loads(text)
     assert parsed.media_sequence == msn
     # The tagged segment is still listed: the sequence counts the tags that left.
@@ -391,7 +408,7 @@ def test_a_later_run_continues_the_names_and_media_time_after_a_discontinuity() 
 def test_the_discontinuity_sequence_counts_the_tag_once_it_leaves_the_window() -> None:
     stream = LiveStream(clock=FakeClock(), first_msn=40, run=2, window=3.0)
     feed(stream, 10 * SAMPLE_RATE)
-    parsed = m3u8.loads(stream.playlist())
+    parsed = m3u8.loads(stream.playlist().decode())
     assert parsed.media_sequence > 40
     assert parsed.discontinuity_sequence == 2
     assert not any(s.discontinuity for s in parsed.segments)

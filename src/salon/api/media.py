@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -10,22 +9,26 @@ from fastapi import Path as FastApiPath
 from pydantic import BaseModel
 
 from salon.api.deps import Ctx, CurrentUser, MaybeUser
+from salon.api.hls_live import (
+    EDGE_HEADER,
+    IMMUTABLE_SECONDS,
+    MP4,
+    PLAYLIST,
+    answer_live,
+    immutable,
+)
 from salon.api.problems import COMMON_PROBLEMS, problem_responses
 from salon.api.schemas import SpaceId
 from salon.domain.audio_credentials import PATTERN as CREDENTIAL_PATTERN
 from salon.domain.errors import (
-    BadRequest,
     Forbidden,
     Invalid,
     NotFound,
     TooLarge,
-    Unavailable,
     UnsupportedMediaType,
 )
 from salon.media.engine import MediaEngine
 from salon.media.hls.recorder import vod_playlist
-from salon.media.hls.stream import LiveStream, TooFarAhead
-from salon.media.hls.stream import Timeout as WaitTimeout
 from salon.media.peer import UnusableOffer
 from salon.media.room import Room
 from salon.services import listening, media_runs, recordings
@@ -120,17 +123,10 @@ async def whip_hang_up(
     return Response(status_code=204)
 
 
-PLAYLIST = "application/vnd.apple.mpegurl"
-MP4 = "video/mp4"
-#: Media never changes once published (its name is never reused): any cache may keep it.
-IMMUTABLE_SECONDS = 31536000
-PLAYLIST_CACHE = "no-cache"
-BLOCKED_CACHE = "public, max-age=6"
 #: A replay's playlist may gain nothing, but its recording expires: re-check every minute.
 REPLAY_PLAYLIST_SECONDS = 60
 HLS_NAME = r"^(live\.m3u8|init\.mp4|seg\d{1,9}\.m4s|part\d{1,9}\.\d{1,4}\.m4s)$"
 REPLAY_NAME = r"^(index\.m3u8|init\.mp4|seg\d{1,9}\.m4s)$"
-_MEDIA = re.compile(r"^(?:seg(\d+)|part(\d+)\.(\d+))\.m4s$")
 
 HlsName = Annotated[str, FastApiPath(pattern=HLS_NAME)]
 ReplayName = Annotated[str, FastApiPath(pattern=REPLAY_NAME)]
@@ -172,9 +168,7 @@ async def hls(
     room = await _live_room(request, ctx, space_id, ended_too=True)
     if room.ticketed:
         raise Forbidden("this space is ticketed: its audio URLs come from GET /listen")
-    response = await _serve_live(_engine(request), room.stream, name, hls_msn, hls_part)
-    _note_listener(request, space_id, name)  # served: a player got this
-    return response
+    return await _serve_live(request, space_id, room, name, hls_msn, hls_part)
 
 
 @router.get("/hls/{credential}/{name}", response_class=Response, responses=_AUDIO_RESPONSES)
@@ -194,54 +188,22 @@ async def hls_with_credential(
     """
     ctx.audio_credentials.check(credential, space_id=space_id)
     room = await _live_room(request, ctx, space_id, ended_too=True)
-    response = await _serve_live(_engine(request), room.stream, name, hls_msn, hls_part)
-    _note_listener(request, space_id, name)  # served: a player got this
-    return response
+    return await _serve_live(request, space_id, room, name, hls_msn, hls_part)
 
 
-def _note_listener(request: Request, space_id: str, name: str) -> None:
-    # The shipped edge marks what it forwards; it reports what it answered itself.
-    via_edge = request.headers.get("x-salon-edge") == "1"
-    _engine(request).note_listener_request(space_id, name, via_edge)
+def _via_edge(request: Request) -> bool:
+    return request.headers.get(EDGE_HEADER) == "1"
 
 
 async def _serve_live(
-    engine: MediaEngine, stream: LiveStream, name: str, msn: int | None, part: int | None
+    request: Request, space_id: str, room: Room, name: str, msn: int | None, part: int | None
 ) -> Response:
-    if name == "live.m3u8":
-        if part is not None and msn is None:
-            raise BadRequest("_HLS_part needs _HLS_msn")
-        engine.count_hls("playlist" if msn is None else "blocking")
-        if msn is not None:
-            await _wait(stream, msn, part)
-        return Response(
-            stream.playlist(),
-            media_type=PLAYLIST,
-            # A blocking-reload URL names one moment of the stream; a plain one is always news.
-            headers=_cached(PLAYLIST_CACHE if msn is None else BLOCKED_CACHE),
-        )
-    if name == "init.mp4":
-        engine.count_hls("init")
-        return Response(stream.init, media_type=MP4, headers=_cached(_immutable()))
-    match = _MEDIA.match(name)
-    assert match is not None  # the path pattern guarantees it
-    if match.group(1) is not None:
-        engine.count_hls("segment")
-        data = stream.segment(int(match.group(1)))
-    else:
-        engine.count_hls("part")
-        msn, index = int(match.group(2)), int(match.group(3))
-        data = stream.part(msn, index)
-        if data is None and stream.is_upcoming(msn, index):
-            await _wait(stream, msn, index)  # the preload-hinted part: hold until published
-            data = stream.part(msn, index)
-    if data is None:
-        raise NotFound(f"{name} is not in the live window")
-    return Response(data, media_type=MP4, headers=_cached(_immutable()))
-
-
-def _immutable(seconds: int = IMMUTABLE_SECONDS) -> str:
-    return f"public, max-age={seconds}, immutable"
+    answer = await answer_live(
+        _engine(request), space_id, room.stream, name, msn, part, via_edge=_via_edge(request)
+    )
+    return Response(
+        answer.body, media_type=answer.media_type, headers=_cached(answer.cache_control)
+    )
 
 
 def _cached(cache_control: str) -> dict[str, str]:
@@ -310,14 +272,5 @@ def _serve_replay(engine: MediaEngine, recording: Recording, name: str) -> Respo
     if not path.is_file():
         raise NotFound(f"{name} is not part of this recording")
     return Response(
-        path.read_bytes(), media_type=MP4, headers=_cached(_immutable(min(left, IMMUTABLE_SECONDS)))
+        path.read_bytes(), media_type=MP4, headers=_cached(immutable(min(left, IMMUTABLE_SECONDS)))
     )
-
-
-async def _wait(stream: LiveStream, msn: int, part: int | None) -> None:
-    try:
-        await stream.wait_for(msn, part, timeout=3 * stream.target_duration)
-    except TooFarAhead:
-        raise BadRequest("that part is too far in the future") from None
-    except WaitTimeout:
-        raise Unavailable("that part did not arrive in time") from None

@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from prometheus_client import Counter as MetricCounter
+
 from salon.clock import Clock, SystemClock
 from salon.config import Settings
 from salon.events.bus import EventBus
@@ -44,7 +46,10 @@ class MediaEngine:
         self._opening: dict[str, asyncio.Lock] = {}
         #: Audio requests answered by this node, by kind: what the edge did not absorb.
         self.hls_requests: Counter[str] = Counter()
-        #: Called as hook(space_id, name, via_edge) for every live LL-HLS request served.
+        self._hls_metric: dict[str, MetricCounter] = {}
+        #: Called as ``hook(space_id, name, via_edge)`` for every live playlist or media
+        #: request answered (``via_edge``: it came through the shipped edge). Hooks run on the
+        #: request's hot path: keep them tiny; an exception in one is logged, not raised.
         self.listener_hooks: list[Callable[[str, str, bool], None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._handlers: dict[type[Event], Callable[[Any], None]] = {
@@ -62,15 +67,18 @@ class MediaEngine:
 
     def count_hls(self, kind: str) -> None:
         self.hls_requests[kind] += 1
-        HLS_REQUESTS.labels(kind=kind).inc()
+        metric = self._hls_metric.get(kind)
+        if metric is None:  # labels() costs a lock and a lookup: look each kind up once
+            metric = self._hls_metric[kind] = HLS_REQUESTS.labels(kind=kind)
+        metric.inc()
 
     def note_listener_request(self, space_id: str, name: str, via_edge: bool) -> None:
-        """A live LL-HLS request was served (``via_edge``: forwarded by the shipped edge)."""
+        """Tell the listener hooks about a live playlist or media request being answered."""
         for hook in self.listener_hooks:
             try:
                 hook(space_id, name, via_edge)
             except Exception:
-                log.exception("listener hook failed")
+                log.exception("listener hook failed for space %s", space_id)
 
     @asynccontextmanager
     async def opening(self, space_id: str) -> AsyncIterator[None]:

@@ -4,8 +4,9 @@ Pure on purpose: no clock, no I/O, no stream state. ``LiveStream`` describes its
 these values and a recording's replay describes its files with them, so both kinds of
 playlist are tested with plain calls.
 
-URIs are relative to the playlist (``init.mp4``, ``seg{msn}.m4s``, ``part{msn}.{index}.m4s``);
-the caller may append a query string (an access token) to every one of them.
+URIs are relative to the playlist (``init.mp4``, ``seg{msn}.m4s``, ``part{msn}.{index}.m4s``)
+and a live playlist's carry no query: its bytes are the same for every listener (a ticketed
+space's credential is a path segment before them). A replay's may carry one.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class LivePlaylist:
     discontinuity_msn: int | None = None
 
 
-def render_live(playlist: LivePlaylist, query: str = "") -> str:
+def render_live(playlist: LivePlaylist) -> str:
     """The live media playlist, parts near the live edge, as text ending in a newline."""
     _check_live(playlist)
     hold_back = playlist.part_hold_back
@@ -101,7 +102,7 @@ def render_live(playlist: LivePlaylist, query: str = "") -> str:
         lines.append(f"#EXT-X-DISCONTINUITY-SEQUENCE:{discontinuity_sequence}")
     lines += [
         "#EXT-X-INDEPENDENT-SEGMENTS",
-        f'#EXT-X-MAP:URI="{_uri(INIT_URI, query)}"',
+        f'#EXT-X-MAP:URI="{INIT_URI}"',
     ]
     # Parts are listed for segments that start within three target durations of the end.
     end = sum(s.duration for s in segments) + sum(p.duration for p in playlist.open_parts)
@@ -113,8 +114,8 @@ def render_live(playlist: LivePlaylist, query: str = "") -> str:
         if segment.program_date_time is not None:
             lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{_date_time(segment.program_date_time)}")
         if start >= horizon - 1e-9:
-            lines += _part_lines(segment.msn, segment.parts, query)
-        lines += [f"#EXTINF:{_decimal(segment.duration)},", _uri(segment_uri(segment.msn), query)]
+            lines += _part_lines(segment.msn, segment.parts)
+        lines += [f"#EXTINF:{_decimal(segment.duration)},", segment_uri(segment.msn)]
         start += segment.duration
     if playlist.open_parts:
         if playlist.open_msn == tagged:
@@ -122,11 +123,11 @@ def render_live(playlist: LivePlaylist, query: str = "") -> str:
         if playlist.open_program_date_time is not None:
             date_time = _date_time(playlist.open_program_date_time)
             lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{date_time}")
-        lines += _part_lines(playlist.open_msn, playlist.open_parts, query)
+        lines += _part_lines(playlist.open_msn, playlist.open_parts)
     if playlist.ended:
         lines.append("#EXT-X-ENDLIST")
     elif playlist.preload_hint is not None:
-        uri = _uri(part_uri(*playlist.preload_hint), query)
+        uri = part_uri(*playlist.preload_hint)
         lines.append(f'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="{uri}"')
     return "\n".join(lines) + "\n"
 
@@ -178,10 +179,10 @@ def _check_live(playlist: LivePlaylist) -> None:
         raise ValueError("PART-HOLD-BACK must be at least twice the part target")
 
 
-def _part_lines(msn: int, parts: Sequence[PartInfo], query: str) -> list[str]:
+def _part_lines(msn: int, parts: Sequence[PartInfo]) -> list[str]:
     lines = []
     for index, part in enumerate(parts):
-        attributes = f'DURATION={_decimal(part.duration)},URI="{_uri(part_uri(msn, index), query)}"'
+        attributes = f'DURATION={_decimal(part.duration)},URI="{part_uri(msn, index)}"'
         if part.independent:
             attributes += ",INDEPENDENT=YES"
         lines.append(f"#EXT-X-PART:{attributes}")

@@ -143,6 +143,7 @@ class LiveStream:
         self._ended = False
         self._published = asyncio.Event()
         self._described: LivePlaylist | None = None
+        self._rendered: bytes | None = None
 
     @property
     def ended(self) -> bool:
@@ -225,9 +226,12 @@ class LiveStream:
             )
         return self._described
 
-    def playlist(self, query: str = "") -> str:
-        """The live media playlist; ``query`` (e.g. ``token=...``) is added to every URI."""
-        return render_live(self.describe(), query)
+    def playlist(self) -> bytes:
+        """The live media playlist as served (UTF-8), rendered once per publication: every
+        listener asking between two publications gets these same bytes."""
+        if self._rendered is None:
+            self._rendered = render_live(self.describe()).encode()
+        return self._rendered
 
     # The spec bounds the wait itself (503 after three target durations), so the bound is
     # part of this call's contract rather than the caller's asyncio.timeout.
@@ -310,6 +314,7 @@ class LiveStream:
 
     def _changed(self) -> None:
         self._described = None
+        self._rendered = None
         self._published.set()
         self._published = asyncio.Event()
 
