@@ -45,7 +45,8 @@ async def test_listen_speak_react_mute_and_end(
         lena = await sign_up(speaker_browser, server, "lena", "Lena Listener")
         await lena.goto(space_url)
         await connection_state(lena, "Live")
-        await expect(lena.get_by_test_id("audience-count")).to_contain_text("2")
+        # The audience is the listeners off the stage: Lena, not the host.
+        await expect(lena.get_by_test_id("audience-count")).to_have_text("1")
         await lena.get_by_role("button", name="Listen").click()
         await wait_to_hear(lena, "listen-audio", present=(HOST_TONE,))
         await screenshots.take(lena, "listener-hears-host")

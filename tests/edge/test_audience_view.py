@@ -36,6 +36,15 @@ async def audience_shown(
         await asyncio.sleep(0.5)
 
 
+def burst_totals(viewer: Viewer) -> dict[str, int]:
+    """The reactions a viewer saw in bursts, summed per emoji over every burst."""
+    totals: dict[str, int] = {}
+    for burst in viewer.follower.bursts.values():
+        for emoji, count in burst.items():
+            totals[emoji] = totals.get(emoji, 0) + count
+    return totals
+
+
 async def until_true(check: Callable[[], bool], within: float) -> bool:
     deadline = time.monotonic() + within
     while not check():
@@ -70,24 +79,23 @@ async def test_hundreds_of_signed_out_viewers_cost_the_origin_a_few_connections(
         for fan in fans:
             for emoji in ("👏", "👏", "💯"):
                 await fan.ok("POST", f"/api/spaces/{sid}/reactions", json={"emoji": emoji})
+        # The nine reactions may fall into one burst or several: each viewer must see them all.
+        sent = {"👏": 6, "💯": 3}
         seen = await until_true(
-            lambda: all(hopeful.id in v.follower.stage and v.follower.bursts for v in viewers),
+            lambda: all(
+                hopeful.id in v.follower.stage and burst_totals(v) == sent for v in viewers
+            ),
             within=20,
         )
         connections.append(origin_connections(stack.origin.port))
         missing = [v.follower for v in viewers if hopeful.id not in v.follower.stage]
-        quiet = [v.follower for v in viewers if not v.follower.bursts]
-        assert seen, (len(missing), len(quiet), missing[:1], quiet[:1])
+        short = [v.follower for v in viewers if burst_totals(v) != sent]
+        assert seen, (len(missing), len(short), missing[:1], short[:1])
     finally:
         for viewer in viewers:
             viewer.stop()
         await watching
 
-    totals: dict[str, int] = {}
-    for burst in viewers[0].follower.bursts.values():
-        for emoji, count in burst.items():
-            totals[emoji] = totals.get(emoji, 0) + count
-    assert totals == {"👏": 6, "💯": 3}, viewers[0].follower.bursts
     errors = sum(sum(v.follower.errors.values()) + sum(v.player.errors.values()) for v in viewers)
     assert errors == 0, [(dict(v.follower.errors), dict(v.player.errors)) for v in viewers][:5]
     assert max(connections) <= MAX_ORIGIN_CONNECTIONS, connections
