@@ -17,6 +17,7 @@ import logging
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,9 @@ import httpx
 log = logging.getLogger(__name__)
 
 REPORT_EVERY_SECONDS = 2.0
+#: nginx writes the listener log through a buffer flushed each second (``flush=1s``): a
+#: line can reach the file this long after its request, at most.
+FLUSH_SLACK_SECONDS = 1.5
 TRUNCATE_AT = 16 * 1024 * 1024
 
 
@@ -66,10 +70,12 @@ class ListenerReporter:
         edge_secret: str,
         name: str,
         interval: float = REPORT_EVERY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.log = ListenerLog(path)
         self.name = name
-        self._since = time.monotonic()
+        self._clock = clock
+        self._since = clock()
         self.origin = origin
         self.interval = interval
         self._headers = {"X-Salon-Edge-Key": edge_secret}
@@ -90,10 +96,15 @@ class ListenerReporter:
 
     async def report_once(self, client: httpx.AsyncClient) -> None:
         self.pending.update(self.log.read())
+        now = self._clock()
         if not self.pending:
-            self._since = time.monotonic()  # nothing to say about this time
+            # An empty read says little: nginx may still hold lines in its buffer (it flushes
+            # each second). So the time goes with the next report, which will carry them
+            # (restarting it here made a report claim two reads' lines over one read's time,
+            # and doubled the count), but no further back than a flush: after an idle spell
+            # a new audience's first lines do not spread over all of it.
+            self._since = max(self._since, now - FLUSH_SLACK_SECONDS)
             return
-        now = time.monotonic()
         seconds = max(now - self._since, 0.001)
         report = {"edge": self.name, "seconds": seconds, "requests": dict(self.pending)}
         response = await client.post(
