@@ -242,7 +242,11 @@ def user_create(
 
     async def work(ctx: Context) -> str:
         user = await accounts.register(
-            ctx, handle=handle, display_name=display_name or handle, password=password
+            ctx,
+            handle=handle,
+            display_name=display_name or handle,
+            password=password,
+            by_operator=True,
         )
         if admin and not user.is_admin:
             await admin_service.promote(ctx, handle=handle)

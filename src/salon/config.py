@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     port: int = 8000
     var_dir: Path = Path("var")
     host_min_followers: int = Field(default=600, ge=0)
+    registration: Literal["open", "closed"] = Field(
+        default="open",
+        description="open: anyone may sign up (the first account is the admin); closed: "
+        "accounts come from `salon user create` only.",
+    )
     host_grace_seconds: float = Field(default=300.0, gt=0)
     presence_grace_seconds: float = Field(default=30.0, gt=0)
     sweep_interval_seconds: float = Field(default=1.0, gt=0)

@@ -15,6 +15,8 @@ def _salon(args: list[str], url: str, stdin: str = "") -> subprocess.CompletedPr
     env = {
         **os.environ,
         "SALON_DATABASE_URL": url,
+        # The operator creates accounts on an instance closed to sign-up.
+        "SALON_REGISTRATION": "closed",
         **{f"SALON_{k.upper()}": str(v) for k, v in FAST_HASHING.items()},
         "COLUMNS": "120",
     }

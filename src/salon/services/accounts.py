@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,16 +28,33 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def register(ctx: Context, *, handle: str, display_name: str, password: str) -> User:
-    """Create an account. The first account on an instance becomes its admin."""
+async def register(
+    ctx: Context, *, handle: str, display_name: str, password: str, by_operator: bool = False
+) -> User:
+    """Create an account. The first account on an instance becomes its admin (exactly one,
+    however many sign up at once). With ``registration`` closed, only the operator
+    (``by_operator``: the CLI) creates accounts."""
+    if ctx.settings.registration == "closed" and not by_operator:
+        raise Forbidden("sign-up is closed on this instance: an admin creates accounts")
     handle_key = rules.normalize_handle(handle)
     display_name = rules.check_display_name(display_name)
     password_hash = await ctx.hash_password(rules.check_password(password))
+    try:
+        return await _insert_user(ctx, handle, handle_key, display_name, password_hash)
+    except Conflict:
+        # Racing for the founder's seat (the unique index) and losing makes a member; any
+        # other conflict (the same handle taken meanwhile) is found again and said plainly.
+        return await _insert_user(ctx, handle, handle_key, display_name, password_hash)
+
+
+async def _insert_user(
+    ctx: Context, handle: str, handle_key: str, display_name: str, password_hash: str
+) -> User:
     async with ctx.transaction() as tx:
         taken = await tx.session.scalar(select(User.id).where(User.handle_key == handle_key))
         if taken is not None:
             raise Conflict(f"the handle {handle!r} is taken")
-        first = not await tx.session.scalar(select(func.count()).select_from(User))
+        first = await tx.session.scalar(select(User.id).limit(1)) is None
         user = User(
             handle=handle,
             handle_key=handle_key,
@@ -44,6 +62,7 @@ async def register(ctx: Context, *, handle: str, display_name: str, password: st
             bio="",
             password_hash=password_hash,
             is_admin=first,
+            founder=True if first else None,
             verified=False,
             can_sell_tickets=False,
             banned=False,
@@ -59,7 +78,7 @@ async def check_credentials(ctx: Context, *, handle: str, password: str) -> User
         user = (
             await tx.session.execute(select(User).where(User.handle_key == handle.lower()))
         ).scalar_one_or_none()
-    stored = user.password_hash if user is not None else _DUMMY_HASH
+    stored = user.password_hash if user is not None else await _dummy_hash(ctx.hasher)
     try:
         await asyncio.to_thread(ctx.hasher.verify, stored, password)
     except (VerificationError, InvalidHashError):
@@ -225,6 +244,17 @@ async def update_profile(
     return await me(ctx, user=row)
 
 
-_DUMMY_HASH = (
-    "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$i2Bt1lq3Hf+M8pQ2U5l1ZJ7k2dC1d2s8a0a9C1mQ9mE"
-)
+#: One throwaway hash per cost setting (see ``_dummy_hash``).
+_DUMMY_HASHES: dict[tuple[int, int, int], str] = {}
+
+
+async def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash made with the configured cost, checked when no account has the handle: an
+    unknown handle then takes as long as a wrong password (a fixed hash at the default cost
+    would tell them apart by time whenever the operator tunes the cost)."""
+    key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+    found = _DUMMY_HASHES.get(key)
+    if found is None:
+        found = await asyncio.to_thread(hasher.hash, secrets.token_urlsafe(16))
+        _DUMMY_HASHES[key] = found
+    return found

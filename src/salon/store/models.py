@@ -31,6 +31,7 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (Index("ux_users_founder", "founder", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     handle: Mapped[str] = mapped_column(String(15))
@@ -40,6 +41,9 @@ class User(Base):
     bio: Mapped[str] = mapped_column(String(160), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: True for the instance's first account only, NULL for everyone else: the unique index
+    #: lets exactly one of any number of racing first sign-ups become the founding admin.
+    founder: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     can_sell_tickets: Mapped[bool] = mapped_column(Boolean, default=False)
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
