@@ -50,7 +50,7 @@ export interface SpaceView {
   scheduled_for: string | null;
   started_at: string | null;
   ended_at: string | null;
-  /** Everyone present, stage included. */
+  /** Listeners not on the stage (joined people, or players counted from the audio). */
   audience_count: number;
   /** Host, co-hosts and speakers, host first. */
   stage: ParticipantView[];
@@ -258,6 +258,12 @@ export interface AudienceCount extends EventBase {
   type: "audience_count";
   count: number;
 }
+/** A large audience's reactions over one window, counted per emoji (no one's identity). */
+export interface ReactionBurst extends EventBase {
+  type: "reaction_burst";
+  window_seconds: number;
+  counts: Partial<Record<Emoji, number>>;
+}
 /** A ticketed space's count of unsold seats changed (a purchase held, paid, freed). */
 export interface TicketsLeft extends EventBase {
   type: "tickets_left";
@@ -281,11 +287,53 @@ export type SpaceEvent =
   | Muted
   | Unmuted
   | ReactionSent
+  | ReactionBurst
   | Speaking
   | AudienceCount
   | TicketsLeft;
 
 export type SpaceEventType = SpaceEvent["type"];
+
+/** One person's reaction in an audience view (a small audience). */
+export interface ViewPersonReaction {
+  seq: number;
+  at: string;
+  user_id: number;
+  emoji: Emoji;
+}
+
+/** A large audience's reactions over one window, in an audience view. */
+export interface ViewReactionCounts {
+  seq: number;
+  at: string;
+  window_seconds: number;
+  counts: Partial<Record<Emoji, number>>;
+}
+
+export type ViewReaction = ViewPersonReaction | ViewReactionCounts;
+
+/**
+ * GET /api/spaces/{id}/hls/audience.json (ticketed: under the audio credential segment), the
+ * same document for every follower (src/salon/services/audience_view.py AudienceView).
+ */
+export interface AudienceView {
+  type: "audience_view";
+  space_id: string;
+  /** Ask `?v={version + 1}` for the next one (a blocking reload). */
+  version: number;
+  at: string;
+  /** As a signed-out viewer sees it (`me` null, no ticket held); `audience_count` is newer. */
+  space: SpaceView;
+  /** People holding an open invitation to speak. */
+  invited: number[];
+  /** How many hands are raised. */
+  hands: number;
+  speaking: number[];
+  /** Listeners not on the stage. */
+  audience_count: number;
+  /** The last few seconds of reactions, oldest first; `seq` grows by one per entry. */
+  reactions: ViewReaction[];
+}
 
 /** Close codes of the event WebSocket (src/salon/api/events.py). */
 export const CLOSE = {

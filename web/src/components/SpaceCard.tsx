@@ -2,6 +2,7 @@ import { useState } from "react";
 import { api } from "../api/client";
 import { errorMessage } from "../api/problem";
 import type { SpaceView } from "../api/types";
+import { listening } from "../lib/audience";
 import { ticketBadgeText } from "../lib/tickets";
 import { formatWhen } from "../lib/time";
 import { Link } from "../router";
@@ -62,7 +63,7 @@ export function SpaceCard({ space }: { space: SpaceView }) {
           )}
           <p className="space-card-count">
             <span aria-hidden="true">🎧 </span>
-            {space.audience_count} in the space
+            {listening(space.audience_count)}
           </p>
         </>
       )}

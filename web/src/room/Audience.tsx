@@ -2,12 +2,16 @@ import type { ParticipantView, Role } from "../api/types";
 import { Avatar } from "../components/Avatar";
 import { CloseIcon } from "../components/icons";
 import { UserName } from "../components/UserName";
+import { listening } from "../lib/audience";
 import { FloatingReactions } from "./FloatingReactions";
 import { mayActOn } from "./permissions";
 import type { FloatingReaction } from "./reducer";
 
 interface Props {
+  /** The listeners this viewer knows by name: everyone for the event stream, only oneself
+   * for the audience view (which counts the audience but names no one). */
   listeners: ParticipantView[];
+  /** Listeners not on the stage (the server's audience_count). */
   count: number;
   meId: number | null;
   viewerRole: Role | null;
@@ -23,10 +27,10 @@ export function Audience({ listeners, count, meId, viewerRole, reactions, onInvi
     <section className="audience" aria-labelledby="audience-heading">
       <FloatingReactions reactions={reactions} />
       <h2 id="audience-heading">
-        In the space <span className="count" data-testid="audience-count">{count}</span>
+        Audience <span className="count" data-testid="audience-count">{count}</span>
       </h2>
       {listeners.length === 0 ? (
-        <p className="muted">No listeners yet.</p>
+        <p className="muted">{count === 0 ? "No listeners yet." : `${listening(count)}.`}</p>
       ) : (
         <ul className="audience-list">
           {listeners.map((p) => {

@@ -21,11 +21,16 @@ interface Props {
   me: ParticipantView;
   invitedBy: UserSummary | null;
   speaker: Speaker;
+  /** The viewer's standing as the server answered a request (hand, invitation): a listener
+   * following the audience view hears of it no other way, and switches to the event stream. */
+  onStanding: (me: ParticipantView) => void;
 }
 
 /** The viewer's own standing: ask to speak, answer an invitation, or (on stage) their mic. */
-export function MyStageControls({ spaceId, me, invitedBy, speaker }: Props) {
+export function MyStageControls({ spaceId, me, invitedBy, speaker, onStanding }: Props) {
   const { busy, error, run } = useAction();
+  const stand = (request: () => Promise<ParticipantView>) =>
+    void run(async () => onStanding(await request()));
 
   if (!isStageRole(me.role)) {
     return (
@@ -39,7 +44,7 @@ export function MyStageControls({ spaceId, me, invitedBy, speaker }: Props) {
               type="button"
               className="button button-primary"
               disabled={busy}
-              onClick={() => void run(() => api.answerInvitation(spaceId, true))}
+              onClick={() => stand(() => api.answerInvitation(spaceId, true))}
             >
               Accept invitation
             </button>
@@ -47,7 +52,7 @@ export function MyStageControls({ spaceId, me, invitedBy, speaker }: Props) {
               type="button"
               className="button"
               disabled={busy}
-              onClick={() => void run(() => api.answerInvitation(spaceId, false))}
+              onClick={() => stand(() => api.answerInvitation(spaceId, false))}
             >
               Decline invitation
             </button>
@@ -58,7 +63,7 @@ export function MyStageControls({ spaceId, me, invitedBy, speaker }: Props) {
               type="button"
               className="button button-on"
               disabled={busy}
-              onClick={() => void run(() => api.lowerHand(spaceId))}
+              onClick={() => stand(() => api.lowerHand(spaceId))}
             >
               <span aria-hidden="true">✋ </span>Withdraw request
             </button>
@@ -69,7 +74,7 @@ export function MyStageControls({ spaceId, me, invitedBy, speaker }: Props) {
             type="button"
             className="button"
             disabled={busy}
-            onClick={() => void run(() => api.raiseHand(spaceId))}
+            onClick={() => stand(() => api.raiseHand(spaceId))}
           >
             <span aria-hidden="true">✋ </span>Request to speak
           </button>

@@ -1,9 +1,10 @@
-// The space room: one reducer for everything the server tells us, hooks for the event stream,
-// listening (LL-HLS) and speaking (WebRTC), and components per noun.
+// The space room: one reducer for everything the server tells us, fed by the shared audience
+// view (the audience) or the event stream (signed-in people who act), hooks for listening
+// (LL-HLS) and speaking (WebRTC), and components per noun.
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 import { api, leaveKeepalive } from "../api/client";
 import { ApiError, errorMessage } from "../api/problem";
-import type { ParticipantView, SpaceEvent } from "../api/types";
+import type { AudienceView, ParticipantView, SpaceEvent } from "../api/types";
 import { isModerator, isStageRole } from "../api/types";
 import { ReminderToggle } from "../components/SpaceCard";
 import { UserName } from "../components/UserName";
@@ -12,6 +13,7 @@ import { useTitle } from "../lib/useTitle";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { Audience } from "./Audience";
+import { followsAudienceView } from "./audienceView";
 import { TICKET_ONLY_TEXT, connectionText, initialConnection, nextConnection } from "./connection";
 import { ListenButton } from "./ListenButton";
 import { MyStageControls } from "./MyStageControls";
@@ -32,12 +34,21 @@ import { Stage } from "./Stage";
 import type { MemberCommands } from "./StageMember";
 import { TicketPanel } from "./TicketPanel";
 import { useAction } from "./useAction";
+import { useAudienceView } from "./useAudienceView";
 import { useEventStream } from "./useEventStream";
 import { useListener } from "./useListener";
 import { purchaseIdFromUrl, usePurchase } from "./usePurchase";
 import { useSpeaker } from "./useSpeaker";
 
 const EXPIRE_TICK_MS = 250;
+/** While a reaction_burst's floats are still to go up, the reactions' clock ticks faster. */
+const BURST_TICK_MS = 80;
+/**
+ * Back on the audience view after the event stream: the server marks us as dropped when it
+ * notices the stream closed (a grace period, then we would be let go), so we join again once
+ * it surely has. Joining clears the mark; joining twice is a no-op.
+ */
+const REJOIN_AFTER_STREAM_MS = 3000;
 /** Without a ticket there is no event stream: the space is fetched again this often. */
 const LOCKED_REFRESH_MS = 10_000;
 
@@ -67,6 +78,9 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
   const spaceRef = useRef(state.space);
   spaceRef.current = state.space;
   const joined = useRef(false);
+  /** The event stream was open at some point (see REJOIN_AFTER_STREAM_MS). */
+  const streamed = useRef(false);
+  const [removedOnJoin, setRemovedOnJoin] = useState(false);
   // Coming back from a ticket checkout: /spaces/{id}?purchase={purchase_id}.
   const [purchaseId] = useState(() => purchaseIdFromUrl(window.location.search));
   useTitle(state.space?.title ?? null);
@@ -135,17 +149,78 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
     [meId, spaceId],
   );
 
+  const onView = useCallback(
+    (view: AudienceView, first: boolean) =>
+      dispatch({ type: "audience_view", view, first, now: performance.now() }),
+    [],
+  );
+
   // A ticketed space without a ticket: the server refuses /join, /events and /listen (403), so
   // none is tried; the ticket panel says why and sells one.
   const ticket = state.space?.ticket ?? null;
   const locked = ticket !== null && !ticket.admitted;
-  const stream = useEventStream({ spaceId, enabled: streamOpen && !locked, beforeConnect, onEvent, meId });
+  // The audience follows the shared audience view; the event stream is for those who act.
+  const viewing = followsAudienceView(state.space, meId, selectMe(state));
+  const following = streamOpen && !locked;
+  const stream = useEventStream({
+    spaceId,
+    enabled: following && !viewing,
+    beforeConnect,
+    onEvent,
+    meId,
+  });
+  useEffect(() => {
+    if (following && !viewing) streamed.current = true;
+  }, [following, viewing]);
+  const view = useAudienceView({
+    spaceId,
+    enabled: following && viewing,
+    ticketed: ticket !== null,
+    onView,
+  });
   const notFound = loadError instanceof ApiError && (loadError.status === 404 || loadError.status === 422);
   const connection = notFound
     ? nextConnection(initialConnection, { type: "not_found" })
     : loadedOver
       ? nextConnection(initialConnection, { type: "space_over" })
-      : stream;
+      : !viewing
+        ? stream
+        : removedOnJoin
+          ? nextConnection(initialConnection, { type: "removed" })
+          : view;
+
+  // Following the view, a signed-in listener still joins (presence: reacting needs it); the
+  // event stream's beforeConnect does it otherwise.
+  const viewingLive = following && viewing && meId !== null && state.space?.state === "live";
+  useEffect(() => {
+    if (!viewingLive) return;
+    let cancelled = false;
+    const join = () =>
+      api.join(spaceId).then(
+        (me) => {
+          if (cancelled) return;
+          joined.current = true;
+          dispatch({ type: "participant_updated", participant: me });
+        },
+        (error: unknown) => {
+          if (!cancelled && error instanceof ApiError && error.status === 403) setRemovedOnJoin(true);
+        },
+      );
+    void join();
+    const timer = streamed.current ? window.setTimeout(() => void join(), REJOIN_AFTER_STREAM_MS) : undefined;
+    // Closing the tab: with no stream, nothing would tell the server this listener left.
+    // A page brought back from the back-forward cache joins again.
+    const gone = () => leaveKeepalive(spaceId);
+    const back = (event: PageTransitionEvent) => event.persisted && void join();
+    window.addEventListener("pagehide", gone);
+    window.addEventListener("pageshow", back);
+    return () => {
+      cancelled = true;
+      window.clearTimeout(timer);
+      window.removeEventListener("pagehide", gone);
+      window.removeEventListener("pageshow", back);
+    };
+  }, [viewingLive, spaceId]);
 
   // Leaving the room inside the app gives up one's place; closing the tab relies on the
   // server's presence grace period instead, so a reload keeps a speaker's seat.
@@ -158,20 +233,21 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
   );
 
   const hasReactions = state.reactions.length > 0;
+  const hasPending = state.pendingReactions.length > 0;
   useEffect(() => {
-    if (!hasReactions) return;
+    if (!hasReactions && !hasPending) return;
     const timer = window.setInterval(
       () => dispatch({ type: "expire_reactions", now: performance.now() }),
-      EXPIRE_TICK_MS,
+      hasPending ? BURST_TICK_MS : EXPIRE_TICK_MS,
     );
     return () => window.clearInterval(timer);
-  }, [hasReactions]);
+  }, [hasReactions, hasPending]);
 
   const space = state.space;
   const myself = selectMe(state);
   const removed = state.removed || connection.cause === "removed";
   const over =
-    space?.state === "ended" || space?.state === "cancelled" || connection.phase === "ended";
+    space?.state === "ended" || space?.state === "cancelled" || connection.phase === "ended" || removed;
   const live = space?.state === "live" && !over;
   const onStage = live && myself !== null && isStageRole(myself.role);
   const replay = space?.state === "ended" && space.recording && !removed && !locked;
@@ -256,7 +332,8 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
   const stage = selectStage(state);
   const inviter = state.invitedBy !== null ? findParticipant(state, state.invitedBy)?.user ?? null : null;
   const lastReaction = state.reactions[state.reactions.length - 1];
-  const reactor = lastReaction ? findParticipant(state, lastReaction.user_id) : null;
+  const reactor =
+    lastReaction && lastReaction.user_id !== null ? findParticipant(state, lastReaction.user_id) : null;
 
   return (
     <main className="page room" id="main">
@@ -347,7 +424,13 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
               <ListenButton listener={listener} replay={false} />
             )}
             {myself ? (
-              <MyStageControls spaceId={spaceId} me={myself} invitedBy={inviter} speaker={speaker} />
+              <MyStageControls
+                spaceId={spaceId}
+                me={myself}
+                invitedBy={inviter}
+                speaker={speaker}
+                onStanding={(me) => dispatch({ type: "participant_updated", participant: me })}
+              />
             ) : (
               meId === null && (
                 <p className="muted small">

@@ -18,7 +18,9 @@ export type ConnectionInput =
   | { type: "closed"; code: number }
   | { type: "space_over" }
   | { type: "removed" }
-  | { type: "not_found" };
+  | { type: "not_found" }
+  /** The server will not let us follow (an audience view whose credential /listen refuses). */
+  | { type: "refused" };
 
 export const BACKOFF_BASE_MS = 1000;
 export const BACKOFF_MAX_MS = 10_000;
@@ -59,6 +61,8 @@ export function nextConnection(state: ConnectionState, input: ConnectionInput): 
       return ended("removed");
     case "not_found":
       return ended("not_found");
+    case "refused":
+      return ended("refused");
     case "closed": {
       const cause = TERMINAL_CLOSES[input.code];
       if (cause) return ended(cause);

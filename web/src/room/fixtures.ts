@@ -1,5 +1,6 @@
 // Builders for tests: server-shaped views and events with sensible defaults.
 import type {
+  AudienceView,
   ParticipantView,
   Role,
   SpaceEvent,
@@ -68,4 +69,25 @@ export function ticket(extra: Partial<TicketInfo> = {}): TicketInfo {
     admitted: false,
     ...extra,
   };
+}
+
+export function audienceView(extra: Partial<AudienceView> = {}): AudienceView {
+  return {
+    type: "audience_view",
+    space_id: "abc",
+    version: 100,
+    at: AT,
+    space: space(),
+    invited: [],
+    hands: 0,
+    speaking: [],
+    audience_count: 0,
+    reactions: [],
+    ...extra,
+  };
+}
+
+/** An ISO time `seconds` after AT. */
+export function after(seconds: number): string {
+  return new Date(Date.parse(AT) + seconds * 1000).toISOString();
 }

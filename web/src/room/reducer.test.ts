@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ev, participant, space, ticket } from "./fixtures";
+import { after, audienceView, ev, participant, space, ticket } from "./fixtures";
 import {
   MAX_REACTIONS,
   REACTION_MS,
@@ -15,7 +15,7 @@ import {
   selectStage,
   type RoomState,
 } from "./reducer";
-import type { SpaceEvent } from "../api/types";
+import type { AudienceView, SpaceEvent } from "../api/types";
 
 const ME = 3;
 
@@ -346,5 +346,110 @@ describe("local actions", () => {
     const before = room();
     const unknown = { type: "ticket_sold", space_id: "abc", at: "" } as unknown as SpaceEvent;
     expect(roomReducer(before, { type: "event", event: unknown, now: 0 })).toBe(before);
+  });
+});
+
+describe("audience view", () => {
+  const host = participant(1, "host", { muted: false });
+  const speaker = participant(2, "speaker", { muted: true });
+  const view = (extra: Partial<AudienceView> = {}) =>
+    audienceView({ space: space({ stage: [host, speaker], audience_count: 7 }), audience_count: 40, ...extra });
+  const take = (state: RoomState, v: AudienceView, now = 1000, first = false) =>
+    roomReducer(state, { type: "audience_view", view: v, now, first });
+
+  it("shows the stage, who speaks and the audience (which never counts the stage)", () => {
+    const s = take(initialRoomState(null), view({ speaking: [2] }), 1000, true);
+    expect(selectStage(s).map((p) => [p.user.id, p.muted])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    expect(isSpeaking(s, 2)).toBe(true);
+    expect(s.audienceCount).toBe(40);
+    expect(s.space?.audience_count).toBe(40);
+  });
+
+  it("follows the stage as it changes (a speaker leaves, someone unmutes)", () => {
+    let s = take(initialRoomState(null), view(), 1000, true);
+    s = take(s, view({ space: space({ stage: [host] }), speaking: [1] }));
+    expect(selectStage(s).map((p) => p.user.id)).toEqual([1]);
+    expect(s.speaking).toEqual([1]);
+  });
+
+  it("keeps what the viewer knows of themself: their ticket, reminder and standing", () => {
+    let s = roomReducer(initialRoomState(ME), {
+      type: "space_loaded",
+      space: space({ ticket: ticket({ have_ticket: true, admitted: true }) }),
+    });
+    s = roomReducer(s, { type: "participant_updated", participant: participant(ME) });
+    s = take(s, view({ space: space({ stage: [host], ticket: ticket() }) }), 1000, true);
+    expect(s.space?.ticket?.admitted).toBe(true);
+    expect(selectMe(s)?.role).toBe("listener");
+    expect(selectMe(s)?.invited).toBe(false);
+    s = take(s, view({ space: space({ stage: [host], ticket: ticket() }), invited: [ME] }));
+    expect(selectMe(s)?.invited).toBe(true);
+  });
+
+  it("names no other listener", () => {
+    const s = take(apply(room(), ev({ type: "participant_joined", participant: participant(9) })), view());
+    expect(selectAudience(s).map((p) => p.user.id)).toEqual([ME]);
+  });
+
+  it("ends the room when the space is over", () => {
+    const s = take(take(initialRoomState(null), view(), 1000, true), view({ space: space({ state: "ended" }) }));
+    expect(s.space?.state).toBe("ended");
+    expect(s.participants).toEqual([]);
+    expect(s.speaking).toEqual([]);
+    expect(s.endReason).toBe("host_ended");
+  });
+
+  it("floats each new reaction once, over its sender, and none of the first view's", () => {
+    const r = (seq: number) => ({ seq, at: after(seq), user_id: 2, emoji: "👏" as const });
+    let s = take(initialRoomState(null), view({ reactions: [r(1)] }), 1000, true);
+    expect(s.reactions).toEqual([]);
+    s = take(s, view({ reactions: [r(1), r(2)] }), 1100);
+    s = take(s, view({ reactions: [r(1), r(2), r(3)] }), 1200);
+    expect(reactionsOver(s, 2).map((f) => f.bornAt)).toEqual([1100, 1200]);
+  });
+
+  it("floats a large audience's counts in proportion, without names, over the window", () => {
+    const counts = { seq: 1, at: after(1), window_seconds: 1, counts: { "👏": 3, "💜": 1 } };
+    let s = take(initialRoomState(null), view(), 1000, true);
+    s = take(s, view({ reactions: [counts] }), 2000);
+    // The first goes up at once, the rest as the window passes.
+    expect(s.reactions.map((f) => f.emoji)).toEqual(["👏"]);
+    expect(s.pendingReactions).toHaveLength(3);
+    s = roomReducer(s, { type: "expire_reactions", now: 2999 });
+    expect(s.pendingReactions).toEqual([]);
+    expect(s.reactions.map((f) => f.emoji).sort()).toEqual(["👏", "👏", "👏", "💜"].sort());
+    expect(s.reactions.every((f) => f.user_id === null)).toBe(true);
+    expect(audienceReactions(s)).toHaveLength(4);
+  });
+});
+
+describe("reaction_burst", () => {
+  const burst = (counts: Record<string, number>, window_seconds = 1) =>
+    ev({ type: "reaction_burst", window_seconds, counts });
+
+  it("floats that many emoji, spread over the window", () => {
+    let s = roomReducer(room(), { type: "event", event: burst({ "😂": 2, "👍": 2 }, 2), now: 0 });
+    expect(s.reactions).toHaveLength(1);
+    expect(s.pendingReactions.map((f) => f.bornAt)).toEqual([500, 1000, 1500]);
+    s = roomReducer(s, { type: "expire_reactions", now: 1000 });
+    expect(s.reactions.map((f) => f.bornAt)).toEqual([0, 500, 1000]);
+    expect(s.pendingReactions.map((f) => f.bornAt)).toEqual([1500]);
+  });
+
+  it("caps a huge burst at MAX_REACTIONS floats, in proportion", () => {
+    let s = roomReducer(room(), { type: "event", event: burst({ "👏": 9000, "😂": 1000 }), now: 0 });
+    s = roomReducer(s, { type: "expire_reactions", now: 999 });
+    expect(s.reactions).toHaveLength(MAX_REACTIONS);
+    expect(s.reactions.filter((f) => f.emoji === "😂")).toHaveLength(3);
+    expect(new Set(s.reactions.map((f) => f.key)).size).toBe(MAX_REACTIONS);
+  });
+
+  it("is dropped when the viewer is removed", () => {
+    let s = roomReducer(room(), { type: "event", event: burst({ "👏": 10 }), now: 0 });
+    s = roomReducer(s, { type: "removed" });
+    expect(s.pendingReactions).toEqual([]);
   });
 });

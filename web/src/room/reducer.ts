@@ -1,6 +1,8 @@
-// All of a room's state, changed only by the server's events (by their server names) and by
-// a few local actions. Pure: the time comes in with each action, so tests need no clock.
+// All of a room's state, changed only by what the server says (its events by their server
+// names, or its audience view) and by a few local actions. Pure: the time comes in with each
+// action, so tests need no clock.
 import type {
+  AudienceView,
   Emoji,
   ParticipantView,
   Role,
@@ -9,15 +11,18 @@ import type {
   SpaceView,
 } from "../api/types";
 import { isStageRole } from "../api/types";
+import { newReactions, type ReactionCursor } from "./audienceView";
+import { burstFloats } from "./reactionBurst";
 
 /** How long a reaction floats before it is dropped (matches the CSS animation). */
 export const REACTION_MS = 2000;
-/** At most this many reactions float at once; a large audience's are aggregated by dropping. */
+/** At most this many reactions float at once; a reaction_burst floats at most this many. */
 export const MAX_REACTIONS = 30;
 
 export interface FloatingReaction {
   key: number;
-  user_id: number;
+  /** Who sent it; null for a large audience's (a reaction_burst names no one). */
+  user_id: number | null;
   emoji: Emoji;
   bornAt: number;
 }
@@ -34,7 +39,11 @@ export interface RoomState {
   /** The latest `speaking` event's user ids. */
   speaking: number[];
   reactions: FloatingReaction[];
+  /** A reaction_burst's floats still to go up (bornAt ahead), spread over its window. */
+  pendingReactions: FloatingReaction[];
   nextReactionKey: number;
+  /** The last audience view reaction taken (its seq de-duplicates the next views'). */
+  viewCursor: ReactionCursor | null;
   hostAway: { graceSeconds: number; since: string } | null;
   endReason: EndReason | null;
   removed: boolean;
@@ -44,9 +53,14 @@ export interface RoomState {
 
 export type RoomAction =
   | { type: "event"; event: SpaceEvent; now: number }
+  /** An audience view; `first` when it is the first since following (re)started. */
+  | { type: "audience_view"; view: AudienceView; now: number; first: boolean }
+  /** The viewer's own standing, as a POST (join, hand) answered it, before any event says so. */
+  | { type: "participant_updated"; participant: ParticipantView }
   | { type: "space_loaded"; space: SpaceView }
   /** GET /api/spaces/{id} again, when no event stream is open (a viewer without a ticket). */
   | { type: "space_refreshed"; space: SpaceView }
+  /** The reactions' clock: drop finished floats, send up a burst's pending ones. */
   | { type: "expire_reactions"; now: number }
   | { type: "removed" };
 
@@ -58,7 +72,9 @@ export function initialRoomState(meId: number | null): RoomState {
     audienceCount: 0,
     speaking: [],
     reactions: [],
+    pendingReactions: [],
     nextReactionKey: 1,
+    viewCursor: null,
     hostAway: null,
     endReason: null,
     removed: false,
@@ -187,14 +203,8 @@ const handlers: Handlers = {
   },
   muted: (state, e) => patch(state, e.user_id, (p) => ({ ...p, muted: true })),
   unmuted: (state, e) => patch(state, e.user_id, (p) => ({ ...p, muted: false })),
-  reaction: (state, e, now) => {
-    const fresh = state.reactions.filter((r) => now - r.bornAt < REACTION_MS);
-    const reactions = [
-      ...fresh,
-      { key: state.nextReactionKey, user_id: e.user_id, emoji: e.emoji, bornAt: now },
-    ].slice(-MAX_REACTIONS);
-    return { ...state, reactions, nextReactionKey: state.nextReactionKey + 1 };
-  },
+  reaction: (state, e, now) => floatReaction(state, e.user_id, e.emoji, now),
+  reaction_burst: (state, e, now) => floatBurst(state, e.counts, e.window_seconds, now),
   audience_count: (state, e) => ({ ...state, audienceCount: e.count }),
   tickets_left: (state, e) =>
     state.space?.ticket
@@ -204,6 +214,87 @@ const handlers: Handlers = {
         }
       : state,
 };
+
+/** One person's reaction floats now (over them, or over the audience when not on stage). */
+function floatReaction(state: RoomState, userId: number, emoji: Emoji, now: number): RoomState {
+  const fresh = state.reactions.filter((r) => now - r.bornAt < REACTION_MS);
+  const reactions = [
+    ...fresh,
+    { key: state.nextReactionKey, user_id: userId, emoji, bornAt: now },
+  ].slice(-MAX_REACTIONS);
+  return { ...state, reactions, nextReactionKey: state.nextReactionKey + 1 };
+}
+
+/**
+ * A large audience's counted reactions float in proportion, capped, with no name, spread
+ * over the window they were counted in: the first now, the rest pending until their moment
+ * (the reactions tick releases them).
+ */
+function floatBurst(
+  state: RoomState,
+  counts: Partial<Record<Emoji, number>>,
+  windowSeconds: number,
+  now: number,
+): RoomState {
+  const windowMs = Math.max(0, windowSeconds) * 1000;
+  let key = state.nextReactionKey;
+  const floats = burstFloats(counts, MAX_REACTIONS).map((f) => ({
+    key: key++,
+    user_id: null,
+    emoji: f.emoji,
+    bornAt: now + f.offset * windowMs,
+  }));
+  if (floats.length === 0) return state;
+  const pending = [...state.pendingReactions, ...floats].slice(-2 * MAX_REACTIONS);
+  return releaseReactions({ ...state, pendingReactions: pending, nextReactionKey: key }, now);
+}
+
+/** Pending floats whose moment came go up; floats that are done are dropped. */
+function releaseReactions(state: RoomState, now: number): RoomState {
+  const due = state.pendingReactions.filter((r) => r.bornAt <= now);
+  const fresh = state.reactions.filter((r) => now - r.bornAt < REACTION_MS);
+  if (due.length === 0 && fresh.length === state.reactions.length) return state;
+  return {
+    ...state,
+    reactions: [...fresh, ...due].slice(-MAX_REACTIONS),
+    pendingReactions: due.length ? state.pendingReactions.filter((r) => r.bornAt > now) : state.pendingReactions,
+  };
+}
+
+/**
+ * An audience view is the truth about the stage, who speaks, the audience count and the
+ * space's state; its new reactions float. It names no listener but the viewer, who keeps
+ * their own standing (as /join or /hand answered it), with `invited` from the view.
+ */
+function applyAudienceView(state: RoomState, view: AudienceView, now: number, first: boolean): RoomState {
+  const space = keepViewerFields(state.space, { ...view.space, audience_count: view.audience_count });
+  const over = space.state === "ended" || space.state === "cancelled";
+  const stage = over ? [] : view.space.stage.filter((p) => p.present && isStageRole(p.role));
+  const me = selectMe(state);
+  const mine =
+    me !== null && !over && me.role === "listener" && !stage.some((p) => p.user.id === me.user.id)
+      ? { ...me, invited: view.invited.includes(me.user.id) }
+      : null;
+  let next: RoomState = {
+    ...state,
+    space,
+    participants: mine ? [...stage, mine] : stage,
+    audienceCount: view.audience_count,
+    speaking: over ? [] : view.speaking,
+    hostAway: over ? null : state.hostAway,
+    endReason: over ? (state.endReason ?? endReasonOf(space)) : null,
+    invitedBy: mine?.invited ? state.invitedBy : null,
+  };
+  const { fresh, cursor } = newReactions(state.viewCursor, view.reactions, first);
+  next = { ...next, viewCursor: cursor };
+  for (const r of fresh) {
+    next =
+      "user_id" in r
+        ? floatReaction(next, r.user_id, r.emoji, now)
+        : floatBurst(next, r.counts, r.window_seconds, now);
+  }
+  return next;
+}
 
 /**
  * An event's space is the same for everyone (the server builds it for no viewer in particular):
@@ -244,6 +335,10 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
   switch (action.type) {
     case "event":
       return applyEvent(state, action.event, action.now);
+    case "audience_view":
+      return applyAudienceView(state, action.view, action.now, action.first);
+    case "participant_updated":
+      return { ...state, participants: upsert(state.participants, action.participant) };
     case "space_loaded": {
       // Before the snapshot arrives, show what GET /api/spaces/{id} said.
       if (state.space !== null) return state;
@@ -266,12 +361,10 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
         endReason: endReasonOf(action.space),
       };
     }
-    case "expire_reactions": {
-      const reactions = state.reactions.filter((r) => action.now - r.bornAt < REACTION_MS);
-      return reactions.length === state.reactions.length ? state : { ...state, reactions };
-    }
+    case "expire_reactions":
+      return releaseReactions(state, action.now);
     case "removed":
-      return { ...state, removed: true, participants: [], speaking: [] };
+      return { ...state, removed: true, participants: [], speaking: [], pendingReactions: [] };
   }
 }
 
@@ -316,7 +409,7 @@ export function reactionsOver(state: RoomState, userId: number): FloatingReactio
 /** Reactions from people not on the stage float over the audience. */
 export function audienceReactions(state: RoomState): FloatingReaction[] {
   const onStage = new Set(selectStage(state).map((p) => p.user.id));
-  return state.reactions.filter((r) => !onStage.has(r.user_id));
+  return state.reactions.filter((r) => r.user_id === null || !onStage.has(r.user_id));
 }
 
 export function findParticipant(state: RoomState, userId: number): ParticipantView | null {

@@ -12,6 +12,11 @@ describe("parseEvent", () => {
     expect(event).toEqual({ type: "tickets_left", space_id: "a", at: "x", tickets_left: 2 });
   });
 
+  it("accepts reaction_burst", () => {
+    const burst = { type: "reaction_burst", space_id: "a", at: "x", window_seconds: 1, counts: { "👏": 3 } };
+    expect(parseEvent(JSON.stringify(burst))).toEqual(burst);
+  });
+
   it("drops unknown types, malformed JSON and binary frames", () => {
     expect(parseEvent(JSON.stringify({ type: "ticket_sold" }))).toBeNull();
     expect(parseEvent("{oops")).toBeNull();

@@ -26,6 +26,7 @@ const EVENT_TYPES: ReadonlySet<SpaceEventType> = new Set<SpaceEventType>([
   "muted",
   "unmuted",
   "reaction",
+  "reaction_burst",
   "audience_count",
   "tickets_left",
 ]);
@@ -58,7 +59,11 @@ export interface EventStreamOptions {
   meId: number | null;
 }
 
-/** The space's event WebSocket, reconnecting with backoff; returns the connection state. */
+/**
+ * The space's event WebSocket, reconnecting with backoff; returns the connection state. Only
+ * signed-in people who act (stage, hosts, raised hands, invitations) open it; the audience
+ * follows the audience view instead (useAudienceView).
+ */
 export function useEventStream(options: EventStreamOptions): ConnectionState {
   const [connection, setConnection] = useState<ConnectionState>(initialConnection);
   const latest = useRef(options);
@@ -68,6 +73,9 @@ export function useEventStream(options: EventStreamOptions): ConnectionState {
   useEffect(() => {
     if (!enabled) return;
     let state = initialConnection;
+    // Enabled again (a listener who raised a hand again): start from "Connecting", not from
+    // how the last stream ended.
+    setConnection(state);
     let socket: WebSocket | null = null;
     let timer: number | undefined;
     let stopped = false;
