@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from salon.api.deps import SESSION_COOKIE, authenticate
 from salon.api.middleware import origin_allowed
+from salon.api.schemas import SPACE_ID_PATTERN
 from salon.domain.errors import DomainError, Forbidden
 from salon.events.bus import SlowConsumer, Subscription
 from salon.events.types import ParticipantLeft, Snapshot, SpaceCancelled, SpaceEnded
@@ -29,6 +31,9 @@ CLOSE_TRY_AGAIN = 1013
 CLOSE_NOT_FOUND = 4404
 CLOSE_REMOVED = 4403
 CLOSE_UNAUTHORIZED = 4401
+#: A close frame's reason is at most 123 bytes (RFC 6455, 5.5).
+MAX_CLOSE_REASON = 123
+_SPACE_ID = re.compile(SPACE_ID_PATTERN)  # as the REST routes check it
 
 
 @router.websocket("/api/spaces/{space_id}/events")
@@ -41,15 +46,20 @@ async def space_events(websocket: WebSocket, space_id: str) -> None:
     """
     ctx: Context = websocket.app.state.ctx
     connections: Connections = websocket.app.state.connections
+    # Refusals are sent as close codes after accepting: a refused handshake reaches a
+    # browser only as close 1006, which says nothing (the client would retry forever).
+    await websocket.accept()
     if not origin_allowed(websocket.headers, ctx.settings.allowed_origins):
-        await websocket.close(CLOSE_POLICY, "cross-site event streams are not allowed")
+        await _close(websocket, CLOSE_POLICY, "cross-site event streams are not allowed")
+        return
+    if _SPACE_ID.match(space_id) is None:
+        await _close(websocket, CLOSE_NOT_FOUND, "no such space")
         return
     try:
         user = await _authenticate(websocket, ctx)
     except DomainError as exc:
-        await websocket.close(CLOSE_UNAUTHORIZED, exc.detail)
+        await _close(websocket, CLOSE_UNAUTHORIZED, exc.detail)
         return
-    await websocket.accept()
     subscription = ctx.bus.subscribe(space_id)
     WS_CONNECTIONS.inc()
     try:
@@ -57,10 +67,10 @@ async def space_events(websocket: WebSocket, space_id: str) -> None:
             snapshot = await _snapshot(ctx, space_id, user)
         except Forbidden as exc:
             # Removed, or a ticketed space without a ticket: the same code either way.
-            await websocket.close(CLOSE_REMOVED, exc.detail)
+            await _close(websocket, CLOSE_REMOVED, exc.detail)
             return
         except DomainError as exc:
-            await websocket.close(CLOSE_NOT_FOUND, exc.detail)
+            await _close(websocket, CLOSE_NOT_FOUND, exc.detail)
             return
         await websocket.send_text(snapshot.model_dump_json())
         if user is not None:
@@ -73,6 +83,14 @@ async def space_events(websocket: WebSocket, space_id: str) -> None:
     finally:
         ctx.bus.unsubscribe(subscription)
         WS_CONNECTIONS.dec()
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    """Close with ``code``; the reason cut to what a close frame holds (123 bytes)."""
+    data = reason.encode()
+    if len(data) > MAX_CLOSE_REASON:
+        reason = data[: MAX_CLOSE_REASON - 3].decode(errors="ignore") + "..."
+    await websocket.close(code, reason)
 
 
 async def _authenticate(websocket: WebSocket, ctx: Context) -> User | None:

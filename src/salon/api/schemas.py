@@ -103,7 +103,8 @@ class ReactionIn(Body):
     emoji: Emoji
 
 
-SpaceId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,16}$", description="A space's id")]
+SPACE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"
+SpaceId = Annotated[str, Path(pattern=SPACE_ID_PATTERN, description="A space's id")]
 UserId = Annotated[int, Path(ge=1, le=_PG_INT_MAX, description="An account's id")]
 TokenId = Annotated[int, Path(ge=1, le=_PG_INT_MAX)]
 Handle = Annotated[str, Path(pattern=HANDLE_PATTERN)]
