@@ -84,7 +84,7 @@ async def test_handles_are_unique_case_insensitively(server: Server) -> None:
         ({"handle": "dash-ed"}, "handle"),
         ({"handle": "trailing\n"}, "handle"),
         ({"display_name": ""}, "display_name"),
-        ({"display_name": "x" * 51}, "display_name"),
+        ({"display_name": "x" * 51}, "display name is 1 to 50"),
         ({"display_name": "   "}, "display name"),
         ({"display_name": "nul\x00byte"}, "display_name"),
         ({"display_name": "bell\x07"}, "display_name"),
@@ -308,7 +308,7 @@ async def test_update_display_name_and_bio(server: Server) -> None:
     [
         ({"display_name": ""}, "display_name"),
         ({"display_name": "   "}, "display name"),
-        ({"display_name": "x" * 51}, "display_name"),
+        ({"display_name": "x" * 51}, "display name is 1 to 50"),
         ({"display_name": "a\x00b"}, "display_name"),
         ({"display_name": "esc\x1b[31m"}, "display_name"),
         ({"display_name": "del\x7f"}, "display_name"),

@@ -1,4 +1,8 @@
-"""Request bodies and parameters. Limits mirror domain/; domain/ still checks everything."""
+"""Request bodies and parameters. Limits mirror domain/; domain/ still checks everything.
+
+Free-text lengths are checked by domain/text.py after normalising and stripping, so the
+schemas only bound them (``INPUT_SLACK`` times the limit): a 160-character bio with a trailing
+space is fine."""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from salon.domain.accounts import (
 )
 from salon.domain.lifecycle import TITLE_MAX, TOPIC_MAX, TOPICS_MAX
 from salon.domain.reactions import Emoji
+from salon.domain.text import INPUT_SLACK
 from salon.domain.tickets import CAP_MAX, CAP_MIN, PRICE_MAX_CENTS, PRICE_MIN_CENTS
 
 _PG_INT_MAX = 2_147_483_647
@@ -50,7 +55,7 @@ class Body(BaseModel):
 
 class RegisterIn(Body):
     handle: str = Field(pattern=HANDLE_PATTERN, examples=["ada_l"])
-    display_name: Text = Field(min_length=1, max_length=DISPLAY_NAME_MAX)
+    display_name: Text = Field(min_length=1, max_length=DISPLAY_NAME_MAX * INPUT_SLACK)
     password: Text = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 
 
@@ -60,8 +65,10 @@ class SignInIn(Body):
 
 
 class ProfileUpdateIn(Body):
-    display_name: Text | None = Field(default=None, min_length=1, max_length=DISPLAY_NAME_MAX)
-    bio: Text | None = Field(default=None, max_length=BIO_MAX)
+    display_name: Text | None = Field(
+        default=None, min_length=1, max_length=DISPLAY_NAME_MAX * INPUT_SLACK
+    )
+    bio: Text | None = Field(default=None, max_length=BIO_MAX * INPUT_SLACK)
     adult_attested: StrictBool | None = Field(
         default=None, description="Attest that you are 18 or older (needed to sell tickets)."
     )
@@ -86,8 +93,8 @@ class TicketIn(Body):
 
 
 class SpaceIn(Body):
-    title: Text = Field(min_length=1, max_length=TITLE_MAX)
-    topics: list[Annotated[Text, Field(min_length=1, max_length=TOPIC_MAX)]] = Field(
+    title: Text = Field(min_length=1, max_length=TITLE_MAX * INPUT_SLACK)
+    topics: list[Annotated[Text, Field(min_length=1, max_length=TOPIC_MAX * INPUT_SLACK)]] = Field(
         default_factory=list, max_length=TOPICS_MAX
     )
     scheduled_for: AwareDatetime | None = Field(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from salon.domain import text
 from salon.domain.errors import Forbidden, Invalid
 
 HANDLE_PATTERN = r"^[A-Za-z0-9_]{1,15}$"
@@ -23,17 +24,11 @@ def normalize_handle(handle: str) -> str:
 
 
 def check_display_name(name: str) -> str:
-    name = name.strip()
-    if not 1 <= len(name) <= DISPLAY_NAME_MAX:
-        raise Invalid(f"a display name is 1 to {DISPLAY_NAME_MAX} characters")
-    return name
+    return text.clean(name, what="display name", max_length=DISPLAY_NAME_MAX)
 
 
 def check_bio(bio: str) -> str:
-    bio = bio.strip()
-    if len(bio) > BIO_MAX:
-        raise Invalid(f"a bio is at most {BIO_MAX} characters")
-    return bio
+    return text.clean(bio, what="bio", max_length=BIO_MAX, required=False)
 
 
 def check_password(password: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from salon.domain import text
 from salon.domain.errors import Conflict, Invalid
 
 TITLE_MAX = 70
@@ -57,18 +58,13 @@ def check_live(state: SpaceState) -> None:
 
 
 def check_title(title: str) -> str:
-    title = title.strip()
-    if not 1 <= len(title) <= TITLE_MAX:
-        raise Invalid(f"a title is 1 to {TITLE_MAX} characters")
-    return title
+    return text.clean(title, what="title", max_length=TITLE_MAX)
 
 
 def check_topics(topics: list[str]) -> list[str]:
     cleaned: list[str] = []
-    for topic in topics:
-        topic = topic.strip()
-        if not 1 <= len(topic) <= TOPIC_MAX:
-            raise Invalid(f"a topic is 1 to {TOPIC_MAX} characters")
+    for raw in topics:
+        topic = text.clean(raw, what="topic", max_length=TOPIC_MAX)
         if topic.lower() not in (t.lower() for t in cleaned):
             cleaned.append(topic)
     if len(cleaned) > TOPICS_MAX:
