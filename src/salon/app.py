@@ -78,9 +78,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
         app.state.ctx = ctx
         app.state.connections = Connections(ctx)
-        app.state.audience_feeds = AudienceFeeds(ctx)
         media_engine = MediaEngine(settings, bus, clock=clock)
         app.state.engine = media_engine
+        app.state.audience_feeds = AudienceFeeds(ctx, speaking=media_engine.speaking)
         media_engine.listener_hooks.append(_count_players(ctx))
         sweeper = asyncio.create_task(_sweep_forever(ctx), name="salon-sweeper")
         bursts = asyncio.create_task(_send_bursts_forever(ctx), name="salon-reaction-bursts")

@@ -202,6 +202,14 @@ async def test_speaking_events_follow_who_is_talking(server: Server) -> None:
             lambda e: e["type"] == "speaking" and host.id in e["user_ids"], within=10
         )
         assert speaking["user_ids"] == [host.id]
+        # Someone arriving while the host keeps talking sees them speaking at once: the
+        # snapshot and the audience view say who speaks now, not only changes.
+        latecomer = await server.person("latecomer")
+        async with latecomer.events(sid) as late:
+            assert late.snapshot["speaking"] == [host.id]
+        async with client(server) as anonymous:
+            view = await anonymous.get(f"/api/spaces/{sid}/hls/audience.json")
+            assert view.json()["speaking"] == [host.id]
 
 
 async def test_a_reconnect_replaces_the_old_connection(server: Server) -> None:

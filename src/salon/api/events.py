@@ -15,6 +15,7 @@ from salon.api.schemas import SPACE_ID_PATTERN
 from salon.domain.errors import DomainError, Forbidden
 from salon.events.bus import SlowConsumer, Subscription
 from salon.events.types import ParticipantLeft, Snapshot, SpaceCancelled, SpaceEnded
+from salon.media.engine import MediaEngine
 from salon.metrics import WS_CONNECTIONS
 from salon.services import presence, spaces, tickets
 from salon.services.connections import Connections
@@ -64,7 +65,8 @@ async def space_events(websocket: WebSocket, space_id: str) -> None:
     WS_CONNECTIONS.inc()
     try:
         try:
-            snapshot = await _snapshot(ctx, space_id, user)
+            engine: MediaEngine = websocket.app.state.engine
+            snapshot = await _snapshot(ctx, space_id, user, engine.speaking(space_id))
         except Forbidden as exc:
             # Removed, or a ticketed space without a ticket: the same code either way.
             await _close(websocket, CLOSE_REMOVED, exc.detail)
@@ -99,11 +101,15 @@ async def _authenticate(websocket: WebSocket, ctx: Context) -> User | None:
     return await authenticate(ctx, bearer=bearer, cookie=websocket.cookies.get(SESSION_COOKIE))
 
 
-async def _snapshot(ctx: Context, space_id: str, user: User | None) -> Snapshot:
+async def _snapshot(
+    ctx: Context, space_id: str, user: User | None, speaking: list[int]
+) -> Snapshot:
     await tickets.check_can_follow(ctx, space_id=space_id, viewer=user)
     space = await spaces.get(ctx, space_id=space_id, viewer=user)
     people = await presence.list_participants(ctx, space_id=space_id)
-    return Snapshot(space_id=space_id, at=ctx.clock.now(), space=space, participants=people)
+    return Snapshot(
+        space_id=space_id, at=ctx.clock.now(), space=space, participants=people, speaking=speaking
+    )
 
 
 async def _pump(websocket: WebSocket, subscription: Subscription, user: User | None) -> None:

@@ -25,6 +25,8 @@ class Snapshot(Event):
     type: Literal["snapshot"] = "snapshot"
     space: SpaceView
     participants: list[ParticipantView]
+    #: Who speaks now (``speaking`` events follow only when that changes).
+    speaking: list[int] = []
 
 
 class SpaceStarted(Event):

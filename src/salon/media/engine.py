@@ -65,6 +65,12 @@ class MediaEngine:
     def room(self, space_id: str) -> Room | None:
         return self.rooms.get(space_id)
 
+    def speaking(self, space_id: str) -> list[int]:
+        """Who speaks in the space now (as last published): for people arriving mid-speech,
+        since ``speaking`` events go out only when the set changes."""
+        room = self.rooms.get(space_id)
+        return sorted(room.speakers.speaking) if room is not None else []
+
     def count_hls(self, kind: str) -> None:
         self.hls_requests[kind] += 1
         metric = self._hls_metric.get(kind)

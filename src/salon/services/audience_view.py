@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
@@ -95,7 +96,7 @@ class AudienceView(View):
 class AudienceFeed:
     """One live space's audience view: the current document, its version, and its waiters."""
 
-    def __init__(self, ctx: Context, space_id: str) -> None:
+    def __init__(self, ctx: Context, space_id: str, speaking: list[int] | None = None) -> None:
         self._ctx = ctx
         self.space_id = space_id
         self._version = int(ctx.clock.now().timestamp() * 10)
@@ -103,7 +104,8 @@ class AudienceFeed:
         self._space: SpaceView | None = None
         self._invited: list[int] = []
         self._hands = 0
-        self._speaking: list[int] = []
+        #: Who speaks when the view opens (later changes come as ``speaking`` events).
+        self._speaking: list[int] = speaking or []
         self._count: int | None = None
         self._reactions: deque[PersonReaction | ReactionCounts] = deque()
         self._seq = 0
@@ -259,8 +261,9 @@ class AudienceFeed:
 class AudienceFeeds:
     """This node's audience views, one per space someone follows, fed by one bus listener."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, speaking: Callable[[str], list[int]]) -> None:
         self._ctx = ctx
+        self._speaking = speaking
         self._feeds: dict[str, AudienceFeed] = {}
         self._opening: dict[str, asyncio.Lock] = {}
         ctx.bus.add_listener(self._on_event)
@@ -274,7 +277,7 @@ class AudienceFeeds:
         async with lock:
             feed = self._feeds.get(space_id)
             if feed is None or feed.closed.is_set():
-                feed = AudienceFeed(self._ctx, space_id)
+                feed = AudienceFeed(self._ctx, space_id, self._speaking(space_id))
                 await feed.open()
                 self._feeds[space_id] = feed
         return feed

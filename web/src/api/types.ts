@@ -183,6 +183,8 @@ export interface Snapshot extends EventBase {
   type: "snapshot";
   space: SpaceView;
   participants: ParticipantView[];
+  /** Who speaks now (`speaking` events follow only when that changes). */
+  speaking?: number[];
 }
 export interface SpaceStarted extends EventBase {
   type: "space_started";

@@ -126,7 +126,7 @@ const handlers: Handlers = {
       space: e.space,
       participants: e.participants,
       audienceCount: e.space.audience_count,
-      speaking: [],
+      speaking: e.speaking ?? [],
       hostAway: null,
       endReason: endReasonOf(e.space),
       invitedBy: me?.invited ? state.invitedBy : null,
