@@ -5,6 +5,7 @@ import { FormError } from "../components/FormError";
 import { useTitle } from "../lib/useTitle";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
+import { tooLong } from "../lib/text";
 
 const PLAINER: Record<string, string> = {
   handle: "A handle is 1 to 15 letters, digits or underscores.",
@@ -85,6 +86,11 @@ export function SignUp() {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    const long = tooLong(displayName, 50, "A display name");
+    if (long) {
+      setError(long);
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
@@ -126,7 +132,6 @@ export function SignUp() {
           id="signup-name"
           autoComplete="name"
           required
-          maxLength={50}
           value={displayName}
           onChange={(e) => setDisplayName(e.target.value)}
         />

@@ -9,6 +9,7 @@ import { localInputToIso, parseTopics, toLocalInput } from "../lib/time";
 import { useTitle } from "../lib/useTitle";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
+import { tooLong } from "../lib/text";
 
 const HOUR_MS = 3600_000;
 
@@ -43,6 +44,11 @@ export function NewSpace() {
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
+    const long = tooLong(title, 70, "A title");
+    if (long) {
+      setError({ message: long, forbidden: false });
+      return;
+    }
     let ticket: { price_cents: number; cap: number } | undefined;
     if (selling) {
       const priceCents = parseTicketPrice(price);
@@ -101,7 +107,6 @@ export function NewSpace() {
         <input
           id="space-title"
           required
-          maxLength={70}
           value={title}
           onChange={(e) => setTitle(e.target.value)}
           placeholder="What do you want to talk about?"

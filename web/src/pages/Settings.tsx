@@ -5,6 +5,7 @@ import { FormError } from "../components/FormError";
 import { useTitle } from "../lib/useTitle";
 import { Link } from "../router";
 import { useSession } from "../session";
+import { textLength, tooLong } from "../lib/text";
 
 export function Settings() {
   useTitle("Edit profile");
@@ -36,6 +37,11 @@ export function Settings() {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    const long = tooLong(displayName, 50, "A display name") ?? tooLong(bio, 160, "A bio");
+    if (long) {
+      setError(long);
+      return;
+    }
     setBusy(true);
     setError(null);
     setSaved(false);
@@ -61,7 +67,6 @@ export function Settings() {
         <label htmlFor="settings-name">Display name</label>
         <input
           id="settings-name"
-          maxLength={50}
           value={displayName}
           onChange={(e) => setDisplayName(e.target.value)}
         />
@@ -69,13 +74,12 @@ export function Settings() {
         <textarea
           id="settings-bio"
           rows={3}
-          maxLength={160}
           aria-describedby="settings-bio-count"
           value={bio}
           onChange={(e) => setBio(e.target.value)}
         />
         <p className="hint" id="settings-bio-count">
-          {bio.length}/160
+          {textLength(bio)}/160
         </p>
         <FormError message={error} />
         <p className="form-ok" role="status">
