@@ -11,6 +11,7 @@ import httpx
 import m3u8
 import numpy as np
 import pytest
+import websockets
 
 from salon.bots.analysis import tone_strength
 from salon.bots.listener import HlsListener, Playlist
@@ -154,6 +155,42 @@ async def test_a_ban_closes_a_ticketed_spaces_audio_within_the_credentials_life(
     problem(await holder.call("GET", f"/api/spaces/{sid}/listen"), 401)
     server.clock.advance(server.settings.audio_credential_seconds + 1)
     assert "expired" in problem(await holder.call("GET", playlist), 403)["detail"]
+
+
+async def test_a_ban_ends_the_persons_live_connections_at_once(server: Server) -> None:
+    admin = await server.person("admin")
+    host = await server.person("host")
+    speaker = await server.person("speaker")
+    sid = (await host.create_space("Banned mid-sentence"))["id"]
+    await speaker.join(sid)
+    await speaker.ok("POST", f"/api/spaces/{sid}/hand")
+    await host.ok("POST", f"/api/spaces/{sid}/participants/{speaker.id}/approve")
+    bot = WhipSpeaker(server.url, sid, await _token(speaker), PcmTrack(tone(500, 1)))
+    async with speaker.events(sid) as stream, bot, host.events(sid) as hosts:
+        await admin.ok("PATCH", f"/api/admin/users/{speaker.handle}", json={"banned": True})
+        # Their WHIP connection hangs up and their event stream closes: signed out.
+        async with asyncio.timeout(5):
+            await bot.closed.wait()
+        left = await stream.next("participant_left")
+        assert left == {**left, "user_id": speaker.id, "reason": "banned"}
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await stream.next()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4401
+        # Everyone else sees them leave the stage.
+        gone = await hosts.next("participant_left")
+        assert gone["user_id"] == speaker.id
+    people = await host.ok("GET", f"/api/spaces/{sid}/participants")
+    assert speaker.id not in [p["user"]["id"] for p in people]
+
+
+async def test_banning_a_host_ends_their_live_space(server: Server) -> None:
+    admin = await server.person("admin")
+    host = await server.person("host")
+    sid = (await host.create_space("Short-lived"))["id"]
+    await admin.ok("PATCH", f"/api/admin/users/{host.handle}", json={"banned": True})
+    space = await admin.ok("GET", f"/api/spaces/{sid}")
+    assert space["state"] == "ended"
 
 
 async def test_blocking_reload_delivers_each_new_part_as_it_is_published(server: Server) -> None:

@@ -144,14 +144,13 @@ async def _send_events(websocket: WebSocket, subscription: Subscription, user: U
         if isinstance(event, SpaceEnded | SpaceCancelled):
             await websocket.close(CLOSE_NORMAL, "the space is over")
             return
-        if (
-            isinstance(event, ParticipantLeft)
-            and event.reason == "removed"
-            and user is not None
-            and event.user_id == user.id
-        ):
-            await websocket.close(CLOSE_REMOVED, "you were removed from this space")
-            return
+        if isinstance(event, ParticipantLeft) and user is not None and event.user_id == user.id:
+            if event.reason == "removed":
+                await websocket.close(CLOSE_REMOVED, "you were removed from this space")
+                return
+            if event.reason == "banned":
+                await websocket.close(CLOSE_UNAUTHORIZED, "this account is banned")
+                return
 
 
 async def _drain(websocket: WebSocket) -> None:

@@ -60,7 +60,8 @@ class ParticipantJoined(Event):
 class ParticipantLeft(Event):
     type: Literal["participant_left"] = "participant_left"
     user_id: int
-    reason: Literal["left", "disconnected", "removed"]
+    #: ``banned``: the account was banned (signed out everywhere, so it leaves every space).
+    reason: Literal["left", "disconnected", "removed", "banned"]
 
 
 class RoleChanged(Event):

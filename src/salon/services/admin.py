@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from salon.domain.errors import Conflict, Forbidden
-from salon.services.context import Context
-from salon.services.queries import get_user_by_handle
-from salon.store.models import ApiToken, User, WebSession
+from salon.domain.lifecycle import SpaceState
+from salon.services import presence, spaces
+from salon.services.context import Context, Tx
+from salon.services.queries import find_participant, get_space, get_user_by_handle
+from salon.store.models import ApiToken, Participant, Space, User, WebSession
 from salon.views import AdminUserView
 
 
@@ -43,7 +45,31 @@ async def update_user(
             if banned:
                 await tx.session.execute(delete(WebSession).where(WebSession.user_id == user.id))
                 await tx.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+                await _out_of_every_space(ctx, tx, user)
         return AdminUserView.model_validate(user)
+
+
+async def _out_of_every_space(ctx: Context, tx: Tx, user: User) -> None:
+    """A banned person's live presence ends at once: they leave every space they are in
+    (their event streams close, their WHIP connections hang up), and a space they host
+    live ends."""
+    now = ctx.clock.now()
+    rows = await tx.session.execute(
+        select(Participant.space_id).where(
+            Participant.user_id == user.id, Participant.present.is_(True)
+        )
+    )
+    hosted = await tx.session.execute(
+        select(Space.id).where(Space.host_id == user.id, Space.state == SpaceState.LIVE)
+    )
+    for space_id in sorted(set(rows.scalars()) | set(hosted.scalars())):
+        space = await get_space(tx.session, space_id, lock=True)
+        if space.host_id == user.id and space.state == SpaceState.LIVE:
+            await spaces.finish(tx, space, reason="host_left", now=now)
+            continue
+        participant = await find_participant(tx.session, space_id, user.id)
+        if participant is not None and participant.present:
+            await presence.let_go(ctx, tx, participant, reason="banned", now=now)
 
 
 async def promote(ctx: Context, *, handle: str) -> AdminUserView:

@@ -32,7 +32,7 @@ from salon.services.queries import (
 from salon.store.models import Participant, Space, User
 from salon.views import ParticipantView
 
-LeaveReason = Literal["left", "disconnected", "removed"]
+LeaveReason = Literal["left", "disconnected", "removed", "banned"]
 
 
 async def join(ctx: Context, *, actor: User, space_id: str) -> ParticipantView:

@@ -211,7 +211,7 @@ export interface ParticipantJoined extends EventBase {
 export interface ParticipantLeft extends EventBase {
   type: "participant_left";
   user_id: number;
-  reason: "left" | "disconnected" | "removed";
+  reason: "left" | "disconnected" | "removed" | "banned";
 }
 export interface RoleChanged extends EventBase {
   type: "role_changed";
