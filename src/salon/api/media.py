@@ -29,7 +29,7 @@ from salon.domain.errors import (
 )
 from salon.media.engine import MediaEngine
 from salon.media.hls.recorder import vod_playlist
-from salon.media.peer import UnusableOffer
+from salon.media.offer import UnusableOffer
 from salon.media.room import Room
 from salon.services import listening, media_runs, recordings
 from salon.services.context import Context

@@ -22,6 +22,7 @@ from aiortc import (
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError
 
+from salon.media.offer import UnusableOffer, check_offer, opus_only
 from salon.media.pcm import SAMPLE_RATE, Pcm
 
 log = logging.getLogger(__name__)
@@ -43,10 +44,6 @@ def _shorten_jitter_buffer(receiver: Any) -> None:
         setattr(receiver, attribute, JitterBuffer(capacity=16, prefetch=JITTER_PACKETS))
     else:
         log.warning("aiortc changed: cannot shorten the audio jitter buffer")
-
-
-class UnusableOffer(Exception):
-    """The client's SDP offer cannot be answered."""
 
 
 class MixMinusTrack(MediaStreamTrack):
@@ -111,10 +108,16 @@ class StagePeer:
     async def answer(self, offer_sdp: str) -> str:
         """Accept a WHIP offer; returns the SDP answer with every ICE candidate in it.
 
-        Raises UnusableOffer when the offer cannot be parsed or carries no audio.
+        Raises UnusableOffer when the offer cannot be parsed or carries no Opus audio.
         """
         try:
-            offer = RTCSessionDescription(sdp=offer_sdp, type="offer")
+            check_offer(offer_sdp)
+        except UnusableOffer:
+            await self._pc.close()
+            raise
+        try:
+            # Opus only, whatever else the offer lists: the answer can name nothing else.
+            offer = RTCSessionDescription(sdp=opus_only(offer_sdp), type="offer")
             await self._pc.setRemoteDescription(offer)
         except Exception as exc:  # aiortc raises many kinds on malformed SDP
             await self._pc.close()
