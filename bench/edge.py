@@ -1,5 +1,16 @@
-"""Edge: the delay the caching edge adds to a blocking playlist reload, side by side.
+"""Edge: an audience through the caching edge and direct; the delay the edge adds to a reload.
 
+Two modes:
+
+- ``--mode audience`` (the default; ``bench/edge_audience.py`` says how): 100 → 1,000 → as
+  many LL-HLS players as this box drives, through the shipped edge (nginx → Varnish) and
+  straight to the origin: origin requests/s, edge CPU per 1,000 players, cache hit ratio,
+  part delay p50/p99, the app alone's CPU per listener-second, and hls.js's ``latency`` in
+  Chromium through the edge and direct. Saves ``bench/results/edge_audience.json``.
+- ``--mode reload``: the delay the edge adds to a blocking playlist reload, side by side with
+  the origin alone and an nginx ``proxy_cache_lock`` anchor (below). Saves ``edge.json``.
+
+Reload mode:
 ``salon serve`` runs as a child process with one live space (its mixer's silence is encoded
 and packaged as usual). In front of it, in one run and at the same time:
 
@@ -16,7 +27,8 @@ at the player minus the reference's arrival for the same key: what each path add
 origin's own answer. The origin's HLS request count over the window says how well each
 path collapsed (the origin serves all three).
 
-Run: .venv/bin/python -m bench.edge [--players 50] [--seconds 15]
+Run: .venv/bin/python -m bench.edge [--players 100,1000,3000] [--runs 3] [--seconds 5]
+     .venv/bin/python -m bench.edge --mode reload [--players 50] [--seconds 15]
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from tests.edge.players import RawHttpClient
 
+from bench import edge_audience
 from bench.common import ServerProcess, build_stage, machine, quiet_logs, save, show, summary_ms
 from salon.config import Settings
 from salon.edge import Edge, free_port
@@ -244,17 +257,33 @@ async def run(players: int, direct: int, seconds: float) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--players", type=int, default=50, help="players per cached path")
-    parser.add_argument("--direct", type=int, default=5, help="players straight to the origin")
-    parser.add_argument("--seconds", type=float, default=15.0, help="measuring window")
+    parser.add_argument("--mode", choices=("audience", "reload"), default="audience")
+    parser.add_argument(
+        "--players",
+        help="audience: comma-separated player counts through the edge (100,1000,3000); "
+        "reload: players per cached path (50)",
+    )
+    parser.add_argument("--direct", type=int, default=5, help="(reload) players to the origin")
+    parser.add_argument(
+        "--seconds", type=float, help="measuring window per phase (audience 5, reload 15)"
+    )
+    edge_audience.add_arguments(parser)
     args = parser.parse_args()
-    if not 1 <= args.players <= 2000 or not 1 <= args.direct <= 50:
+    if args.mode == "audience":
+        edge_audience.main(args, parser)
+        return
+    try:
+        players = int(args.players or 50)
+    except ValueError:
+        parser.error("--players is one number in reload mode")
+    seconds = 15.0 if args.seconds is None else args.seconds
+    if not 1 <= players <= 2000 or not 1 <= args.direct <= 50:
         parser.error("--players is 1 to 2000, --direct 1 to 50")
-    if not 3 <= args.seconds <= 120:
+    if not 3 <= seconds <= 120:
         parser.error("--seconds is 3 to 120")
     host = machine()
     with quiet_logs():
-        result = asyncio.run(run(args.players, args.direct, args.seconds))
+        result = asyncio.run(run(players, args.direct, seconds))
     rows = []
     for name, row in result["paths"].items():
         delay = row["added_delay"]
@@ -264,7 +293,7 @@ def main() -> None:
              row["errors"])
         )  # fmt: skip
     show(
-        f"Delay added to a blocking playlist reload, {args.seconds:g} s, one run side by side "
+        f"Delay added to a blocking playlist reload, {seconds:g} s, one run side by side "
         f"(origin served {result['origin_hls_requests_in_window']} HLS requests in all)",
         ["path", "players", "reloads", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"],
         rows,
