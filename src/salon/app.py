@@ -25,8 +25,9 @@ from salon.api import (
     users,
     webapp,
 )
+from salon.api.deps import SESSION_COOKIE
 from salon.api.hls_fast import HlsFastPath
-from salon.api.middleware import AudioCors, OriginCheck, RequestMetrics
+from salon.api.middleware import AudioCors, OriginCheck, PrivateNoStore, RequestMetrics
 from salon.clock import Clock, SystemClock
 from salon.config import Settings, get_settings
 from salon.domain.audio_credentials import AudioCredentials
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(webapp.router)
     app.add_middleware(OriginCheck, allowed=settings.allowed_origins)
     app.add_middleware(AudioCors)
+    app.add_middleware(PrivateNoStore, session_cookie=SESSION_COOKIE)
     app.add_middleware(RequestMetrics)
     app.add_middleware(HlsFastPath)  # outermost: live LL-HLS skips routing (api/hls_fast.py)
     return app

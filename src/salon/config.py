@@ -57,7 +57,10 @@ class Settings(BaseSettings):
         description="How long a blocking request for the next audience view waits.",
     )
     session_days: int = Field(default=30, ge=1)
-    cookie_secure: bool = False
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Mark the session cookie Secure; unset: when public_url is https.",
+    )
     allowed_origins: list[str] = Field(
         default_factory=list,
         description="Origins besides the app's own allowed to send state-changing requests.",
@@ -106,6 +109,13 @@ class Settings(BaseSettings):
         description="This instance's public base URL (e.g. https://salon.example) for links "
         "sent to the payment provider; when empty, taken from each request.",
     )
+
+    @property
+    def session_cookie_secure(self) -> bool:
+        """``cookie_secure`` if set, else whether the public URL is https."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_url.lower().startswith("https://")
 
     @model_validator(mode="after")
     def _stripe_needs_keys(self) -> Self:

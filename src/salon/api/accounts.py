@@ -23,7 +23,7 @@ def _set_session_cookie(response: Response, ctx: Context, token: str) -> None:
         max_age=ctx.settings.session_days * 86400,
         httponly=True,
         samesite="lax",
-        secure=ctx.settings.cookie_secure,
+        secure=ctx.settings.session_cookie_secure,
         path="/",
     )
 

@@ -77,6 +77,37 @@ class AudioCors:
         await self.app(scope, receive, send_wrapper)
 
 
+class PrivateNoStore:
+    """Answers to state-changing requests, and to anything sent with a session or a bearer
+    token, are ``Cache-Control: no-store`` unless they set their own policy: they may hold
+    personal data, and no browser or shared cache should keep them. (Audio and the web app's
+    files set their own: they are the same for everyone.)"""
+
+    def __init__(self, app: ASGIApp, *, session_cookie: str) -> None:
+        self.app = app
+        self._cookie = session_cookie.encode() + b"="
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self._private(scope):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).setdefault("cache-control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+    def _private(self, scope: Scope) -> bool:
+        if scope["method"] not in _SAFE_METHODS:
+            return True
+        for key, value in scope["headers"]:
+            if key == b"authorization" or (key == b"cookie" and self._cookie in value):
+                return True
+        return False
+
+
 class RequestMetrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -94,12 +95,59 @@ def problem(
     )
 
 
+#: What a 401 asks for (RFC 9110, 11.6.1): a bearer token, or the session cookie a sign-in sets.
+WWW_AUTHENTICATE = 'Bearer realm="salon"'
+
+
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     headers = None
     if isinstance(exc, RateLimited):
         headers = {"Retry-After": str(max(1, round(exc.retry_after + 0.5)))}
+    elif exc.status == 401:
+        headers = {"WWW-Authenticate": WWW_AUTHENTICATE}
     return problem(exc.status, exc.title, exc.detail, headers=headers)
+
+
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """Every method some API operation answers at ``path`` (Starlette's own 405 names only
+    the first route that matched: ``/api/me`` has GET and PATCH routes, say). Read from the
+    app's OpenAPI document, once."""
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        app.state, "allowed_methods", None
+    )
+    if table is None:
+        table = [
+            (_template(template), {m.upper() for m in operations if m in _METHODS})
+            for template, operations in app.openapi().get("paths", {}).items()
+        ]
+        app.state.allowed_methods = table
+    methods: set[str] = set()
+    for pattern, answered in table:
+        if pattern.fullmatch(path):
+            methods |= answered
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
+
+
+def _template(template: str) -> re.Pattern[str]:
+    """``/api/spaces/{space_id}/hand`` as a pattern: each parameter one path segment."""
+    parts = re.split(r"\{[^}]+\}", template)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts))
+
+
+def method_not_allowed(app: Any, method: str, path: str) -> JSONResponse:
+    allowed = allowed_methods(app, path)
+    return problem(
+        405,
+        "Method not allowed",
+        f"{method} is not allowed here; allowed: {', '.join(allowed)}",
+        headers={"Allow": ", ".join(allowed)},
+    )
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -113,8 +161,10 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, "Invalid input", detail, errors=errors)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        return method_not_allowed(request.app, request.method, request.url.path)
     title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(
         exc.status_code, "Error"
     )

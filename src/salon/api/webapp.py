@@ -8,11 +8,12 @@ named by content hash under assets/, so they are cached for good; index.html nev
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 
-from salon.api.problems import problem
+from salon.api.problems import allowed_methods, method_not_allowed, problem
 
 #: Where `npm run build` writes the client (see web/vite.config.ts).
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -47,8 +48,11 @@ def _built_file(web_dir: Path, path: str) -> Path | None:
     return candidate
 
 
-def serve(path: str, web_dir: Path = WEB_DIR) -> Response:
+def serve(path: str, web_dir: Path = WEB_DIR, app: Any = None) -> Response:
     if path == "api" or path.startswith("api/"):
+        # A GET to an API path that answers other methods (a POST-only action): 405, not 404.
+        if app is not None and allowed_methods(app, f"/{path}"):
+            return method_not_allowed(app, "GET", f"/{path}")
         return problem(404, "Not Found", f"no API endpoint at /{path}")
     found = _built_file(web_dir, path)
     if found is not None:
@@ -66,5 +70,5 @@ def serve(path: str, web_dir: Path = WEB_DIR) -> Response:
 
 
 @router.get("/{path:path}")
-async def web_app(path: str) -> Response:
-    return serve(path)
+async def web_app(path: str, request: Request) -> Response:
+    return serve(path, app=request.app)
