@@ -82,7 +82,12 @@ class Server:
         self.clock = clock
         self.app = create_app(settings, clock=clock)
         config = uvicorn.Config(
-            self.app, log_level="warning", lifespan="on", ws="websockets-sansio"
+            self.app,
+            log_level="warning",
+            lifespan="on",
+            ws="websockets-sansio",
+            proxy_headers=True,
+            forwarded_allow_ips=settings.trusted_proxies,
         )
         self._server = uvicorn.Server(config)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -43,6 +43,7 @@ from salon.services.audience import AudienceMeter
 from salon.services.audience_view import AudienceFeeds
 from salon.services.connections import Connections
 from salon.services.context import Context, make_hasher
+from salon.services.rate_limits import RateLimits
 from salon.store.db import create_engine, create_sessionmaker
 from salon.store.migrate import upgrade
 
@@ -66,6 +67,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             hasher=make_hasher(settings),
             reaction_limiter=SlidingWindowLimiter(
                 limit=settings.reaction_limit, window=settings.reaction_window_seconds
+            ),
+            rate_limits=RateLimits(
+                storage=settings.rate_limit_storage,
+                per_address=settings.sign_in_limit_per_address,
+                per_account=settings.sign_in_limit_per_account,
             ),
             audio_credentials=AudioCredentials(
                 settings.edge_secret(), lifetime=settings.audio_credential_seconds, clock=clock

@@ -66,6 +66,7 @@ def serve(
         port=listen_port,
         log_config=None,
         proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
         ws="websockets-sansio",
         ws_ping_interval=20,
     )
@@ -99,7 +100,7 @@ def edge(
             port=origin_port,
             log_config=None,
             proxy_headers=True,
-            forwarded_allow_ips="127.0.0.1",
+            forwarded_allow_ips=settings.trusted_proxies,
             ws="websockets-sansio",
             ws_ping_interval=20,
         )

@@ -9,7 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+import limits
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,6 +56,25 @@ class Settings(BaseSettings):
         gt=0,
         le=30,
         description="How long a blocking request for the next audience view waits.",
+    )
+    sign_in_limit_per_address: str = Field(
+        default="10/5minutes",
+        description="Failed sign-ins allowed from one client address (a `limits` rate).",
+    )
+    sign_in_limit_per_account: str = Field(
+        default="20/15minutes",
+        description="Failed sign-ins on one account before the addresses that failed on it "
+        "are refused (others, its owner's, still sign in).",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate limits are counted: memory:// or a `limits` storage URI "
+        "such as redis://127.0.0.1:6379 (shared by every node).",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="Peers whose X-Forwarded-For names the client (the shipped edge's nginx "
+        "runs on this machine).",
     )
     session_days: int = Field(default=30, ge=1)
     cookie_secure: bool | None = Field(
@@ -109,6 +129,15 @@ class Settings(BaseSettings):
         description="This instance's public base URL (e.g. https://salon.example) for links "
         "sent to the payment provider; when empty, taken from each request.",
     )
+
+    @field_validator("sign_in_limit_per_address", "sign_in_limit_per_account")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as 10/5minutes") from None
+        return value
 
     @property
     def session_cookie_secure(self) -> bool:

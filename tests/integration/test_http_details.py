@@ -4,6 +4,8 @@ private answers never cached, and a Secure session cookie behind https."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.conftest import ServerFactory
@@ -65,13 +67,12 @@ async def test_private_answers_are_not_stored(server: Server) -> None:
 
 
 async def test_the_session_cookie_is_secure_behind_https(make_server: ServerFactory) -> None:
-    for number, (overrides, secure) in enumerate(
-        (
-            ({"public_url": "https://salon.example"}, True),
-            ({"public_url": "http://127.0.0.1:8000"}, False),
-            ({"public_url": "https://salon.example", "cookie_secure": False}, False),
-        )
-    ):
+    cases: list[tuple[dict[str, Any], bool]] = [
+        ({"public_url": "https://salon.example"}, True),
+        ({"public_url": "http://127.0.0.1:8000"}, False),
+        ({"public_url": "https://salon.example", "cookie_secure": False}, False),
+    ]
+    for number, (overrides, secure) in enumerate(cases):
         async with make_server(**overrides) as server, client(server) as http:
             registered = await http.post(
                 "/api/accounts",

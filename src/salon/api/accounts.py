@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Response, status
+from fastapi import APIRouter, Cookie, Request, Response, status
 
 from salon.api.deps import SESSION_COOKIE, Ctx, CurrentUser
 from salon.api.problems import COMMON_PROBLEMS
@@ -39,9 +39,18 @@ async def register(body: RegisterIn, ctx: Ctx, response: Response) -> Me:
 
 
 @router.post("/session")
-async def sign_in(body: SignInIn, ctx: Ctx, response: Response) -> Me:
-    """Sign in with handle and password; sets an HttpOnly session cookie."""
-    user = await accounts.check_credentials(ctx, handle=body.handle, password=body.password)
+async def sign_in(body: SignInIn, ctx: Ctx, request: Request, response: Response) -> Me:
+    """Sign in with handle and password; sets an HttpOnly session cookie.
+
+    Failed sign-ins are limited per client address and per account (429 with Retry-After).
+    """
+    user = await accounts.check_credentials(
+        ctx,
+        handle=body.handle,
+        password=body.password,
+        # uvicorn takes it from X-Forwarded-For when the peer is in SALON_TRUSTED_PROXIES.
+        address=request.client.host if request.client else "unknown",
+    )
     _set_session_cookie(response, ctx, await accounts.start_session(ctx, user_id=user.id))
     return await accounts.me(ctx, user=user)
 

@@ -72,8 +72,24 @@ async def _insert_user(
     return user
 
 
-async def check_credentials(ctx: Context, *, handle: str, password: str) -> User:
-    """Return the account if the password matches; the error never says which part was wrong."""
+async def check_credentials(
+    ctx: Context, *, handle: str, password: str, address: str = "unknown"
+) -> User:
+    """Return the account if the password matches; the error never says which part was wrong.
+
+    Failed attempts are limited per client ``address`` and per account (``rate_limits``):
+    a limited attempt is refused (429) before its password is checked.
+    """
+    account = handle.lower()
+    await ctx.rate_limits.check_sign_in(account=account, address=address)
+    try:
+        return await _check_password(ctx, handle=handle, password=password)
+    except Unauthorized:
+        await ctx.rate_limits.failed_sign_in(account=account, address=address)
+        raise
+
+
+async def _check_password(ctx: Context, *, handle: str, password: str) -> User:
     async with ctx.transaction() as tx:
         user = (
             await tx.session.execute(select(User).where(User.handle_key == handle.lower()))

@@ -20,6 +20,7 @@ from salon.events.bus import EventBus
 from salon.events.types import Event
 from salon.payments.provider import PaymentProvider
 from salon.services.audience import AudienceMeter
+from salon.services.rate_limits import RateLimits
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Context:
     clock: Clock
     hasher: PasswordHasher
     reaction_limiter: SlidingWindowLimiter
+    rate_limits: RateLimits
     audio_credentials: AudioCredentials
     payments: PaymentProvider
     #: Players counted from the audio they fetch, per live space (this node's view).
