@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, timeout=settings.database_timeout_seconds)
         await upgrade(engine)
         bus = MemoryBus(max_queue=settings.event_queue_size)
         ctx = Context(

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
-from salon.config import get_settings
+from salon.config import Settings, get_settings
 from salon.domain.errors import DomainError
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ def serve(
 
     settings = get_settings()
     _setup_logging(settings.log_level)
+    _check_database(settings)
     listen_host = host or settings.host
     listen_port = port or settings.port
     console.print(f"[bold]Salon[/] on http://{listen_host}:{listen_port}  (API docs: /docs)")
@@ -93,6 +94,7 @@ def edge(
 
     settings = get_settings()
     _setup_logging(settings.log_level)
+    _check_database(settings)
     origin = _edge_origin(
         uvicorn.Config(
             create_app(settings),
@@ -199,6 +201,32 @@ async def _with_context(work: Callable[..., Awaitable[T]]) -> T:
         return result
 
 
+def _check_database(settings: Settings) -> None:
+    """Reach the database before serving: if it cannot be reached, say so in one line."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from salon.store.db import OUTAGE_ERRORS, create_engine
+
+    async def reach() -> None:
+        engine = create_engine(settings.database_url, timeout=settings.database_timeout_seconds)
+        try:
+            async with asyncio.timeout(settings.database_timeout_seconds + 1):
+                async with engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+        finally:
+            await engine.dispose()
+
+    unreachable: tuple[type[Exception], ...] = (OSError, *OUTAGE_ERRORS)
+    try:
+        asyncio.run(reach())
+    except unreachable as exc:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        console.print(f"[red]error:[/] cannot reach the database at {where}: {reason}")
+        raise typer.Exit(code=1) from None
+
+
 def _run(work: Callable[..., Awaitable[T]]) -> T:
     try:
         return asyncio.run(_with_context(work))
@@ -216,7 +244,7 @@ def db_upgrade() -> None:
     settings = get_settings()
 
     async def go() -> None:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, timeout=settings.database_timeout_seconds)
         try:
             with console.status("Migrating…"):
                 await upgrade(engine)

@@ -23,6 +23,13 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///var/salon.db",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
     )
+    database_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Longest wait to connect to PostgreSQL, for a pooled connection, or for "
+        "one statement; past it a request answers 503.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     var_dir: Path = Path("var")

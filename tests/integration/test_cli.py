@@ -68,3 +68,15 @@ def test_help_reads_well() -> None:
     assert shown.returncode == 0
     for command in ("serve", "db", "user"):
         assert command in shown.stdout
+
+
+def test_serving_an_unreachable_database_says_so_in_one_line() -> None:
+    closed_port = "postgresql+asyncpg://salon@127.0.0.1:9/salon"  # discard: nothing listens
+    shown = _salon(["serve", "--port", "0"], closed_port)
+    assert shown.returncode == 1
+    output = (shown.stdout + shown.stderr).strip()
+    assert "cannot reach the database at postgresql+asyncpg://salon@127.0.0.1:9/salon" in (
+        " ".join(output.split())
+    ), output
+    assert "Traceback" not in output
+    assert len(output.splitlines()) <= 3, output  # one line, wrapped at the terminal's width

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from salon.domain.errors import DomainError, RateLimited
+from salon.store.db import OUTAGE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,23 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return problem(500, "Internal server error", "something went wrong on our side")
 
 
+#: How soon a client should try again after a database outage answer.
+OUTAGE_RETRY_AFTER_SECONDS = 5
+
+
+async def _outage(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc))
+    return problem(
+        503,
+        "Service unavailable",
+        "the database is unavailable: nothing was changed; try again shortly",
+        headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)},
+    )
+
+
 def install(app: FastAPI) -> None:
+    for outage in OUTAGE_ERRORS:
+        app.add_exception_handler(outage, _outage)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -14,11 +16,31 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+#: What the database being down or unreachable looks like, whichever driver raised it: an API
+#: request answers 503 (``api/problems.py``), and start-up says so in one line (``cli.py``).
+OUTAGE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    TimeoutError,
+    ConnectionError,
+)
 
-def create_engine(url: str) -> AsyncEngine:
+
+def create_engine(url: str, *, timeout: float = 5.0) -> AsyncEngine:
+    """The engine for ``url``. On PostgreSQL, connecting, waiting for a pooled connection and
+    each statement give up after ``timeout`` seconds, so an outage is a fast error, never a
+    hang."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_async_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            pool_timeout=timeout,
+            connect_args={"timeout": timeout, "command_timeout": timeout},
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, connect_args={"timeout": 30})
