@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness import Server
+from tests.integration.ticketing import seller, ticketed_space
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,3 +94,87 @@ async def _run(
     return await asyncio.to_thread(
         subprocess.run, args, capture_output=True, text=True, env=env, cwd=cwd, timeout=600
     )
+
+
+_TRANSITION = re.compile(r'"transition":\{"id":"([^"]+)"')
+#: The links the schema declares (api/links.py); the stateful phase must follow every one.
+LINKS = (
+    "GetSpace",
+    "StartSpace",
+    "JoinSpace",
+    "RaiseHand",
+    "ApproveSpeaker",
+    "RevokeToken",
+    "ReadPurchase",
+)
+
+
+async def test_schemathesis_follows_every_link(server: Server, tmp_path: Path) -> None:
+    """Stateful: sequences built from the schema's links (space → start/join/hand → approve,
+    token → revoke, purchase → read), with no 5xx and no schema violation."""
+    fuzzer = await server.person("fuzz_admin")  # the first account: an admin
+    token = (await fuzzer.ok("POST", "/api/me/tokens", json={"name": "schemathesis"}))["token"]
+    # Someone else's live space the fuzzer has joined (so raising a hand answers 200 and the
+    # approval link is followed, refused since the fuzzer does not moderate it), and someone
+    # else's ticketed space (so a purchase is made and read).
+    host = await seller(server, fuzzer, "fuzz_host")
+    live = (await host.create_space("Fuzzed live space"))["id"]
+    await fuzzer.join(live)
+    other = await seller(server, fuzzer, "fuzz_seller")
+    sold = (await ticketed_space(other))["id"]
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(
+        'headers = { Authorization = "Bearer ${SALON_FUZZ_TOKEN}" }\n'
+        # Only the links the schema declares: they are what this test is about.
+        "[phases.stateful.inference]\nalgorithms = []\n"
+        "[[operations]]\n"
+        'include-path = "/api/spaces/{space_id}/hand"\n'
+        f'parameters = {{ space_id = "{live}" }}\n'
+        "[[operations]]\n"
+        'include-path = "/api/spaces/{space_id}"\n'
+        f'parameters = {{ space_id = "{live}" }}\n'
+        "[[operations]]\n"
+        'include-path = "/api/spaces/{space_id}/tickets"\n'
+        f'parameters = {{ space_id = "{sold}" }}\n'
+    )
+    result = await _run(
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "--config-file",
+            str(config),
+            "run",
+            f"{server.url}/openapi.json",
+            "--checks",
+            CHECKS,
+            "--phases",
+            "stateful",
+            "--report",
+            "ndjson",
+            "--report-dir",
+            str(tmp_path / "report"),
+            "--max-examples",
+            "300",
+            "--workers",
+            "1",
+            "--seed",
+            "20261206",
+        ],
+        env={
+            **os.environ,
+            "SALON_FUZZ_TOKEN": token,
+            "SCHEMATHESIS_HOOKS": "tests.schemathesis_stateful_hooks",
+            "SALON_FUZZ_URL": server.url,
+            "PYTHONPATH": str(ROOT),
+        },
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-6000:]
+    # Each link followed at least once: the transitions the run's report records.
+    followed: set[str] = set()
+    for report in (tmp_path / "report").glob("*.ndjson"):
+        followed |= set(_TRANSITION.findall(report.read_text()))
+    names = {transition.split("] ", 1)[1].split(" -> ", 1)[0] for transition in followed}
+    assert names >= set(LINKS), (sorted(set(LINKS) - names), sorted(followed))
+    print("\n".join(["", "links followed:", *sorted(followed)]))

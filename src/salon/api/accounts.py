@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Cookie, Request, Response, status
 
 from salon.api.deps import SESSION_COOKIE, Ctx, CurrentUser
+from salon.api.links import TOKEN_LINKS
 from salon.api.problems import COMMON_PROBLEMS
 from salon.api.schemas import ApiTokenIn, ProfileUpdateIn, RegisterIn, SignInIn, TokenId
 from salon.services import accounts
@@ -88,7 +89,7 @@ async def list_tokens(ctx: Ctx, user: CurrentUser) -> list[ApiTokenView]:
     return await accounts.list_api_tokens(ctx, user=user)
 
 
-@router.post("/me/tokens", status_code=status.HTTP_201_CREATED)
+@router.post("/me/tokens", status_code=status.HTTP_201_CREATED, responses=TOKEN_LINKS)
 async def create_token(body: ApiTokenIn, ctx: Ctx, user: CurrentUser) -> NewApiToken:
     """Create a personal API token for scripts and bots; its secret is shown only now."""
     return await accounts.create_api_token(ctx, user=user, name=body.name)

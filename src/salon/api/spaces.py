@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 
 from salon.api.deps import Ctx, CurrentUser, MaybeUser
+from salon.api.links import NEW_SPACE_LINKS, SPACE_LINKS
 from salon.api.problems import COMMON_PROBLEMS
 from salon.api.schemas import Limit, ReactionIn, SpaceId, SpaceIn
 from salon.domain.reactions import Emoji
@@ -20,7 +21,7 @@ class ReactionOut(View):
     emoji: Emoji
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=NEW_SPACE_LINKS)
 async def create_space(body: SpaceIn, ctx: Ctx, user: CurrentUser) -> SpaceView:
     """Start a space now, or schedule it up to 14 days ahead.
 
@@ -52,7 +53,7 @@ async def list_spaces(
     return await spaces.list_scheduled(ctx, viewer=viewer, limit=limit)
 
 
-@router.get("/{space_id}")
+@router.get("/{space_id}", responses=SPACE_LINKS)
 async def get_space(space_id: SpaceId, ctx: Ctx, viewer: MaybeUser) -> SpaceView:
     return await spaces.get(ctx, space_id=space_id, viewer=viewer)
 

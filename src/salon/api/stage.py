@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from salon.api.deps import Ctx, CurrentUser
+from salon.api.links import HAND_LINKS
 from salon.api.problems import COMMON_PROBLEMS
 from salon.api.schemas import SpaceId, UserId
 from salon.services import stage
@@ -13,7 +14,7 @@ from salon.views import ParticipantView
 router = APIRouter(prefix="/api/spaces/{space_id}", tags=["stage"], responses=COMMON_PROBLEMS)
 
 
-@router.post("/hand")
+@router.post("/hand", responses=HAND_LINKS)
 async def raise_hand(space_id: SpaceId, ctx: Ctx, user: CurrentUser) -> ParticipantView:
     """Request to speak."""
     return await stage.raise_hand(ctx, actor=user, space_id=space_id)

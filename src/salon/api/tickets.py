@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from salon.api.deps import Ctx, CurrentUser
+from salon.api.links import PURCHASE_LINKS
 from salon.api.problems import COMMON_PROBLEMS, problem_responses
 from salon.api.schemas import PurchaseId, SpaceId
 from salon.domain.errors import NotFound, TooLarge
@@ -21,7 +22,8 @@ MAX_WEBHOOK_BYTES = 1024 * 1024
     "/spaces/{space_id}/tickets",
     status_code=status.HTTP_201_CREATED,
     responses={
-        200: {"description": "Your purchase already in progress", "model": PurchaseView},
+        **PURCHASE_LINKS,
+        200: {**PURCHASE_LINKS[200], "model": PurchaseView},
         **problem_responses(503),
     },
 )
