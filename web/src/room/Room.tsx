@@ -5,7 +5,7 @@ import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 import { api, leaveKeepalive } from "../api/client";
 import { ApiError, errorMessage } from "../api/problem";
 import type { AudienceView, ParticipantView, SpaceEvent } from "../api/types";
-import { isModerator, isStageRole } from "../api/types";
+import { CLOSE, isModerator, isStageRole } from "../api/types";
 import { ReminderToggle } from "../components/SpaceCard";
 import { UserName } from "../components/UserName";
 import { formatWhen } from "../lib/time";
@@ -161,7 +161,8 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
   const locked = ticket !== null && !ticket.admitted;
   // The audience follows the shared audience view; the event stream is for those who act.
   const viewing = followsAudienceView(state.space, meId, selectMe(state));
-  const following = streamOpen && !locked;
+  // Signed out by a ban (the stream says so, then closes with 4401): follow nothing more.
+  const following = streamOpen && !locked && !state.signedOut;
   const stream = useEventStream({
     spaceId,
     enabled: following && !viewing,
@@ -181,13 +182,15 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
   const notFound = loadError instanceof ApiError && (loadError.status === 404 || loadError.status === 422);
   const connection = notFound
     ? nextConnection(initialConnection, { type: "not_found" })
-    : loadedOver
-      ? nextConnection(initialConnection, { type: "space_over" })
-      : !viewing
-        ? stream
-        : removedOnJoin
-          ? nextConnection(initialConnection, { type: "removed" })
-          : view;
+    : state.signedOut
+      ? nextConnection(initialConnection, { type: "closed", code: CLOSE.UNAUTHORIZED })
+      : loadedOver
+        ? nextConnection(initialConnection, { type: "space_over" })
+        : !viewing
+          ? stream
+          : removedOnJoin
+            ? nextConnection(initialConnection, { type: "removed" })
+            : view;
 
   // Following the view, a signed-in listener still joins (presence: reacting needs it); the
   // event stream's beforeConnect does it otherwise.
@@ -246,8 +249,15 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
   const space = state.space;
   const myself = selectMe(state);
   const removed = state.removed || connection.cause === "removed";
+  // The server closed the stream for bad credentials (4401: signed out elsewhere, banned):
+  // ask the person to sign in rather than retry.
+  const signedOut = state.signedOut || connection.cause === "unauthorized";
   const over =
-    space?.state === "ended" || space?.state === "cancelled" || connection.phase === "ended" || removed;
+    space?.state === "ended" ||
+    space?.state === "cancelled" ||
+    connection.phase === "ended" ||
+    removed ||
+    signedOut;
   const live = space?.state === "live" && !over;
   const onStage = live && myself !== null && isStageRole(myself.role);
   const replay = space?.state === "ended" && space.recording && !removed && !locked;
@@ -381,10 +391,18 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
           <h2 id="ended-heading">
             {removed
               ? "You were removed from this space"
-              : space.state === "cancelled"
+              : signedOut && space.state === "live"
+                ? "You were signed out"
+                : space.state === "cancelled"
                 ? "This space was cancelled"
                 : "This space has ended"}
           </h2>
+          {signedOut && space.state === "live" && (
+            <p>
+              <Link href={`/signin?next=/spaces/${encodeURIComponent(space.id)}`}>Sign in again</Link> to
+              come back to this space.
+            </p>
+          )}
           {replay && <ListenButton listener={listener} replay />}
           {locked && space.recording && space.state === "ended" && (
             <p className="muted">The recording is for ticket holders.</p>

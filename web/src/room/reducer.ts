@@ -47,6 +47,8 @@ export interface RoomState {
   hostAway: { graceSeconds: number; since: string } | null;
   endReason: EndReason | null;
   removed: boolean;
+  /** The viewer's account was banned: signed out everywhere, nothing more to follow. */
+  signedOut: boolean;
   /** Who invited the viewer to speak, while that invitation is open. */
   invitedBy: number | null;
 }
@@ -78,6 +80,7 @@ export function initialRoomState(meId: number | null): RoomState {
     hostAway: null,
     endReason: null,
     removed: false,
+    signedOut: false,
     invitedBy: null,
   };
 }
@@ -179,6 +182,7 @@ const handlers: Handlers = {
       participants: state.participants.filter((p) => p.user.id !== e.user_id),
       speaking: state.speaking.filter((id) => id !== e.user_id),
       removed: state.removed || (mine && e.reason === "removed"),
+      signedOut: state.signedOut || (mine && e.reason === "banned"),
       invitedBy: mine ? null : state.invitedBy,
     };
   },
