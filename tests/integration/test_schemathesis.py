@@ -53,7 +53,31 @@ async def test_schemathesis_finds_no_errors(server: Server, tmp_path: Path, mode
         ]
     config.write_text("\n".join(lines) + "\n")
 
-    result = await _run(
+    result = await _schemathesis(
+        server,
+        config,
+        token,
+        hooks="tests.schemathesis_hooks",
+        # Revoking the run's own token would turn the rest into 401s; test_accounts covers it.
+        args=["--exclude-path", "/api/me/tokens/{token_id}", "--max-examples", "25"],
+        phases="examples,coverage,fuzzing",
+        seed="20261124",
+    )
+    assert result.returncode == 0, result.stdout[-6000:]
+
+
+async def _schemathesis(
+    server: Server,
+    config: Path,
+    token: str,
+    *,
+    hooks: str,
+    args: list[str],
+    phases: str,
+    seed: str,
+) -> subprocess.CompletedProcess[str]:
+    """Schemathesis' CLI against the server's schema, as the fuzzer's token."""
+    return await _run(
         [
             sys.executable,
             "-m",
@@ -64,27 +88,23 @@ async def test_schemathesis_finds_no_errors(server: Server, tmp_path: Path, mode
             f"{server.url}/openapi.json",
             "--checks",
             CHECKS,
-            # Revoking the run's own token would turn the rest into 401s; test_accounts covers it.
-            "--exclude-path",
-            "/api/me/tokens/{token_id}",
-            "--max-examples",
-            "25",
+            *args,
             "--workers",
             "1",
             "--phases",
-            "examples,coverage,fuzzing",
+            phases,
             "--seed",
-            "20261124",
+            seed,
         ],
         env={
             **os.environ,
             "SALON_FUZZ_TOKEN": token,
-            "SCHEMATHESIS_HOOKS": "tests.schemathesis_hooks",
+            "SALON_FUZZ_URL": server.url,
+            "SCHEMATHESIS_HOOKS": hooks,
             "PYTHONPATH": str(ROOT),
         },
-        cwd=tmp_path,
+        cwd=config.parent,
     )
-    assert result.returncode == 0, result.stdout[-6000:]
 
 
 async def _run(
@@ -137,38 +157,17 @@ async def test_schemathesis_follows_every_link(server: Server, tmp_path: Path) -
         'include-path = "/api/spaces/{space_id}/tickets"\n'
         f'parameters = {{ space_id = "{sold}" }}\n'
     )
-    result = await _run(
-        [
-            sys.executable,
-            "-m",
-            "schemathesis.cli",
-            "--config-file",
-            str(config),
-            "run",
-            f"{server.url}/openapi.json",
-            "--checks",
-            CHECKS,
-            "--phases",
-            "stateful",
-            "--report",
-            "ndjson",
-            "--report-dir",
-            str(tmp_path / "report"),
-            "--max-examples",
-            "300",
-            "--workers",
-            "1",
-            "--seed",
-            "20261206",
+    result = await _schemathesis(
+        server,
+        config,
+        token,
+        hooks="tests.schemathesis_stateful_hooks",
+        args=[
+            *("--report", "ndjson", "--report-dir", str(tmp_path / "report")),
+            *("--max-examples", "300"),
         ],
-        env={
-            **os.environ,
-            "SALON_FUZZ_TOKEN": token,
-            "SCHEMATHESIS_HOOKS": "tests.schemathesis_stateful_hooks",
-            "SALON_FUZZ_URL": server.url,
-            "PYTHONPATH": str(ROOT),
-        },
-        cwd=tmp_path,
+        phases="stateful",
+        seed="20261206",
     )
     assert result.returncode == 0, result.stdout[-6000:]
     # Each link followed at least once: the transitions the run's report records.
