@@ -47,6 +47,9 @@ async def stripe(make_server: ServerFactory) -> AsyncIterator[tuple[Server, Fake
             stripe_webhook_secret=WEBHOOK_SECRET,
             stripe_api_base=fake_server.url,
             public_url=PUBLIC_URL,
+            # The public URL is https (Stripe's links), but these clients speak plain http
+            # to the test server: a Secure cookie would never come back.
+            cookie_secure=False,
         ) as server,
     ):
         yield server, fake
