@@ -56,8 +56,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url, timeout=settings.database_timeout_seconds)
-        await upgrade(engine)
+        timeout = settings.database_timeout_seconds
+        migrator = create_engine(settings.database_url, timeout=timeout, statement_timeout=None)
+        try:
+            await upgrade(migrator)
+        finally:
+            await migrator.dispose()
+        engine = create_engine(settings.database_url, timeout=timeout, statement_timeout=timeout)
         bus = MemoryBus(max_queue=settings.event_queue_size)
         ctx = Context(
             settings=settings,

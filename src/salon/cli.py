@@ -209,7 +209,8 @@ def _check_database(settings: Settings) -> None:
     from salon.store.db import OUTAGE_ERRORS, create_engine
 
     async def reach() -> None:
-        engine = create_engine(settings.database_url, timeout=settings.database_timeout_seconds)
+        timeout = settings.database_timeout_seconds
+        engine = create_engine(settings.database_url, timeout=timeout, statement_timeout=timeout)
         try:
             async with asyncio.timeout(settings.database_timeout_seconds + 1):
                 async with engine.connect() as connection:
@@ -244,7 +245,9 @@ def db_upgrade() -> None:
     settings = get_settings()
 
     async def go() -> None:
-        engine = create_engine(settings.database_url, timeout=settings.database_timeout_seconds)
+        engine = create_engine(
+            settings.database_url, timeout=settings.database_timeout_seconds, statement_timeout=None
+        )
         try:
             with console.status("Migrating…"):
                 await upgrade(engine)

@@ -27,10 +27,13 @@ OUTAGE_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-def create_engine(url: str, *, timeout: float = 5.0) -> AsyncEngine:
-    """The engine for ``url``. On PostgreSQL, connecting, waiting for a pooled connection and
-    each statement give up after ``timeout`` seconds, so an outage is a fast error, never a
-    hang."""
+def create_engine(
+    url: str, *, timeout: float = 5.0, statement_timeout: float | None = 5.0
+) -> AsyncEngine:
+    """The engine for ``url``. On PostgreSQL, connecting and waiting for a pooled connection
+    give up after ``timeout`` seconds, and each statement after ``statement_timeout`` (None:
+    never, for migrations, which may rightly take long), so an outage is a fast error, never
+    a hang."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(
@@ -39,7 +42,7 @@ def create_engine(url: str, *, timeout: float = 5.0) -> AsyncEngine:
             pool_size=10,
             max_overflow=20,
             pool_timeout=timeout,
-            connect_args={"timeout": timeout, "command_timeout": timeout},
+            connect_args={"timeout": timeout, "command_timeout": statement_timeout},
         )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
