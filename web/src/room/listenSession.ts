@@ -16,6 +16,7 @@ import type { AudioAccess } from "../api/types";
 import { catchUpRate } from "./catchUp";
 import { backoffDelay } from "./connection";
 import { AudioCredential } from "./credential";
+import { BoundaryStreamController } from "./segmentBoundary";
 
 export type ListenStatus = "starting" | "playing" | "buffering" | "blocked" | "ended" | "error";
 
@@ -251,6 +252,7 @@ export class ListenSession {
       playlistLoadPolicy: withRefusedRetries(defaults.playlistLoadPolicy),
       fragLoadPolicy: withRefusedRetries(defaults.fragLoadPolicy),
       loader: keepRequestedUrl(defaults.loader),
+      streamController: BoundaryStreamController,
       // Every request carries the newest credential in its path, including the URLs of parts
       // listed by older playlists; past its expiry, a request waits for the renewal first.
       xhrSetup: async (xhr, url) => {
