@@ -167,6 +167,11 @@ async def test_a_ban_ends_the_persons_live_connections_at_once(server: Server) -
     await host.ok("POST", f"/api/spaces/{sid}/participants/{speaker.id}/approve")
     bot = WhipSpeaker(server.url, sid, await _token(speaker), PcmTrack(tone(500, 1)))
     async with speaker.events(sid) as stream, bot, host.events(sid) as hosts:
+        # Connected and heard (a connection still being set up would not notice a hang-up).
+        await speaker.ok("POST", f"/api/spaces/{sid}/participants/{speaker.id}/unmute")
+        await hosts.until(
+            lambda e: e["type"] == "speaking" and speaker.id in e["user_ids"], within=10
+        )
         await admin.ok("PATCH", f"/api/admin/users/{speaker.handle}", json={"banned": True})
         # Their WHIP connection hangs up and their event stream closes: signed out.
         async with asyncio.timeout(5):
