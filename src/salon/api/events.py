@@ -53,7 +53,7 @@ async def space_events(websocket: WebSocket, space_id: str) -> None:
     if not origin_allowed(websocket.headers, ctx.settings.allowed_origins):
         await _close(websocket, CLOSE_POLICY, "cross-site event streams are not allowed")
         return
-    if _SPACE_ID.match(space_id) is None:
+    if _SPACE_ID.fullmatch(space_id) is None:
         await _close(websocket, CLOSE_NOT_FOUND, "no such space")
         return
     try:

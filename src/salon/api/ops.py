@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from salon.api.deps import Ctx
+from salon.api.problems import OUTAGE_RETRY_AFTER_SECONDS
 from salon.services.context import Context
 from salon.views import View
 
@@ -54,7 +55,7 @@ async def health(ctx: Ctx) -> Response:
             body.model_dump_json(),
             status_code=503,
             media_type="application/json",
-            headers={"Retry-After": "5", "Cache-Control": "no-store"},
+            headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
         )
     return Response(
         Health(status="ok", database="ok").model_dump_json(), media_type="application/json"

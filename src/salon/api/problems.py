@@ -164,9 +164,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 405:
         return method_not_allowed(request.app, request.method, request.url.path)
-    title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(
-        exc.status_code, "Error"
-    )
+    title = {400: "Bad request", 404: "Not found"}.get(exc.status_code, "Error")
     return problem(exc.status_code, title, str(exc.detail), headers=getattr(exc, "headers", None))
 
 

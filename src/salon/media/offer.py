@@ -51,10 +51,7 @@ def check_offer(sdp: str) -> None:
     if not live:
         raise UnusableOffer("the SDP offer's audio section is rejected (m=audio with port 0)")
     section = live[0]
-    if not any(
-        line.lower().startswith("a=rtpmap:") and " opus/48000" in line.lower()
-        for line in section.lines
-    ):
+    if not _opus_payloads(section.lines):
         raise UnusableOffer("the SDP offer does not offer Opus audio (Salon speaks Opus only)")
     if not any(line.lower().startswith("a=fingerprint:") for line in (*session, *section.lines)):
         raise UnusableOffer("the SDP offer has no DTLS fingerprint (a=fingerprint)")
