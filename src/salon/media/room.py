@@ -17,8 +17,25 @@ from salon.metrics import MIXER_LATE_TICKS, STAGE_PEERS
 log = logging.getLogger(__name__)
 
 TICK = FRAME_MS / 1000
-#: Further behind than this, the clock skips ahead instead of racing to catch up.
-MAX_LAG_TICKS = 5
+#: Further behind than this, the clock skips ahead instead of catching up. A busy event loop
+#: (hundreds of held playlist requests answered at once when a part lands) can hold the clock
+#: back 100-300 ms; catching up keeps every part of the stream and its timeline on the wall
+#: clock, at the cost of a few frames mixed back to back. Only a stall longer than this
+#: (a second) gives up the lost time, which then shows as a jump in the stream.
+MAX_LAG_TICKS = 50
+
+
+def next_tick(due: float, now: float) -> tuple[float, float, bool]:
+    """Plan the clock's next tick: ``(when it is due, how long to wait, whether to skip)``.
+
+    ``due`` is when the last tick was due. A clock up to ``MAX_LAG_TICKS`` behind ticks at
+    once until it has caught up; further behind, it skips ahead to ``now``.
+    """
+    due += TICK
+    wait = due - now
+    if -wait > MAX_LAG_TICKS * TICK:
+        return now, 0.0, True
+    return due, max(wait, 0.0), False
 
 
 class Room:
@@ -57,13 +74,11 @@ class Room:
         loop = asyncio.get_running_loop()
         due = loop.time()
         while True:
-            due += TICK
-            delay = due - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            elif -delay > MAX_LAG_TICKS * TICK:
+            due, wait, skipped = next_tick(due, loop.time())
+            if wait > 0:
+                await asyncio.sleep(wait)
+            elif skipped:
                 MIXER_LATE_TICKS.inc()
-                due = loop.time()
             try:
                 self.tick(loop.time())
             except Exception:

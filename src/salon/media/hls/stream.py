@@ -44,6 +44,8 @@ DEFAULT_PART_FRAMES = 9
 DEFAULT_SEGMENT_PARTS = 5
 DEFAULT_WINDOW_SECONDS = 30.0
 CHANNELS = 1
+#: How often waiters are woken to check their deadlines while nothing is published.
+ALARM_SECONDS = 0.25
 #: A segment's duration with the default timing (5 parts of 9 AAC frames).
 SEGMENT_SECONDS = DEFAULT_SEGMENT_PARTS * DEFAULT_PART_FRAMES * AAC_FRAME_SAMPLES / SAMPLE_RATE
 
@@ -142,6 +144,10 @@ class LiveStream:
         self._epoch: datetime | None = None
         self._ended = False
         self._published = asyncio.Event()
+        #: Publications so far, and the one alarm that wakes waiters when none come.
+        self._publications = 0
+        self._waiters = 0
+        self._alarm: asyncio.TimerHandle | None = None
         self._described: LivePlaylist | None = None
         self._rendered: bytes | None = None
 
@@ -257,14 +263,33 @@ class LiveStream:
         self._check_not_too_far(msn, part)
         if timeout is None:
             timeout = 3 * self.target_duration
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        self._waiters += 1
+        if self._alarm is None:
+            self._alarm = loop.call_later(ALARM_SECONDS, self._ring, self._publications)
         try:
-            async with asyncio.timeout(timeout):
-                while not (self._ended or self._has(msn, part)):
-                    # Each publication sets the current event and replaces it, so this
-                    # wakes exactly when something new exists: no polling.
-                    await self._published.wait()
-        except TimeoutError:
-            raise Timeout(msn, part, f"not published within {timeout:g} s") from None
+            while not (self._ended or self._has(msn, part)):
+                if loop.time() >= deadline:
+                    raise Timeout(msn, part, f"not published within {timeout:g} s")
+                # Each publication sets the current event and replaces it, so this wakes
+                # exactly when something new exists (or the alarm rings): no polling.
+                await self._published.wait()
+        finally:
+            self._waiters -= 1
+
+    def _ring(self, publications: int) -> None:
+        """The waiters' shared alarm: wake them to check their deadlines if nothing was
+        published for a while (a stalled stream). One timer per stream, not one per request:
+        a player that keeps up waits ten times a second.
+        """
+        self._alarm = None
+        if self._waiters == 0:
+            return
+        if publications == self._publications:
+            self._wake()
+        loop = asyncio.get_running_loop()
+        self._alarm = loop.call_later(ALARM_SECONDS, self._ring, self._publications)
 
     def _has(self, msn: int, part: int | None) -> bool:
         if msn < self._open.msn:
@@ -315,6 +340,10 @@ class LiveStream:
     def _changed(self) -> None:
         self._described = None
         self._rendered = None
+        self._publications += 1
+        self._wake()
+
+    def _wake(self) -> None:
         self._published.set()
         self._published = asyncio.Event()
 
