@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from redis.asyncio import Redis
 from starlette.types import Receive, Scope, Send
 
 from salon import __version__
@@ -34,7 +38,9 @@ from salon.clock import Clock, SystemClock
 from salon.config import Settings, get_settings
 from salon.domain.audio_credentials import AudioCredentials
 from salon.domain.reactions import SlidingWindowLimiter
+from salon.events.bus import EventBus
 from salon.events.memory import MemoryBus
+from salon.events.redis_bus import RedisBus
 from salon.media.engine import MediaEngine
 from salon.media.hls.stream import SEGMENT_SECONDS
 from salon.metrics import SWEEPS
@@ -43,8 +49,9 @@ from salon.services import audience as audience_service
 from salon.services import payments, presence, reactions, recordings
 from salon.services.audience import AudienceMeter
 from salon.services.audience_view import AudienceFeeds
-from salon.services.connections import Connections
+from salon.services.connections import ConnectionCounts, Connections
 from salon.services.context import Context, make_hasher
+from salon.services.node_presence import NodeConnections
 from salon.services.rate_limits import RateLimits
 from salon.store.db import create_engine, create_sessionmaker
 from salon.store.migrate import upgrade
@@ -65,20 +72,30 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         finally:
             await migrator.dispose()
         engine = create_engine(settings.database_url, timeout=timeout, statement_timeout=timeout)
-        bus = MemoryBus(max_queue=settings.event_queue_size)
+        node = node_name()
+        redis = _redis(settings)
+        bus: EventBus
+        if redis is None:
+            bus = MemoryBus(max_queue=settings.event_queue_size)
+        else:
+            bus = RedisBus(
+                redis, prefix=settings.redis_prefix, node=node, max_queue=settings.event_queue_size
+            )
+            await bus.start()
         ctx = Context(
             settings=settings,
             sessions=create_sessionmaker(engine),
             bus=bus,
             clock=clock,
             hasher=make_hasher(settings),
-            reaction_limiter=SlidingWindowLimiter(
-                limit=settings.reaction_limit, window=settings.reaction_window_seconds
-            ),
             rate_limits=RateLimits(
-                storage=settings.rate_limit_storage,
+                storage=settings.rate_limit_storage_uri,
                 per_address=settings.sign_in_limit_per_address,
                 per_account=settings.sign_in_limit_per_account,
+                reactions=SlidingWindowLimiter(
+                    limit=settings.reaction_limit, window=settings.reaction_window_seconds
+                ),
+                prefix=settings.redis_prefix,
             ),
             audio_credentials=AudioCredentials(
                 settings.edge_secret(), lifetime=settings.audio_credential_seconds, clock=clock
@@ -91,25 +108,51 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             ),
         )
         app.state.ctx = ctx
-        app.state.connections = Connections(ctx)
+        app.state.node = node
+        connections: ConnectionCounts
+        if redis is None:
+            connections = Connections(ctx)
+        else:
+            connections = NodeConnections(
+                ctx,
+                redis,
+                prefix=settings.redis_prefix,
+                node=node,
+                heartbeat=settings.node_heartbeat_seconds,
+            )
+            await connections.beat()
+        app.state.connections = connections
+        # Connections that died with an earlier process (or node) never said so.
+        if dropped := await presence.reconcile(ctx, is_connected=connections.is_connected):
+            log.info("%d people in live spaces had no connection left: grace started", dropped)
         media_engine = MediaEngine(settings, bus, clock=clock)
         app.state.engine = media_engine
         app.state.audience_feeds = AudienceFeeds(ctx, speaking=media_engine.speaking)
         media_engine.listener_hooks.append(_count_players(ctx))
         sweeper = asyncio.create_task(_sweep_forever(ctx), name="salon-sweeper")
         bursts = asyncio.create_task(_send_bursts_forever(ctx), name="salon-reaction-bursts")
-        log.info("salon %s ready (database: %s)", __version__, engine.url.render_as_string())
+        upkeep = asyncio.create_task(connections.run(), name="salon-node-heartbeat")
+        log.info(
+            "salon %s ready as node %s (database: %s%s)",
+            __version__,
+            node,
+            engine.url.render_as_string(),
+            "" if redis is None else f"; Redis, key prefix {settings.redis_prefix!r}",
+        )
         try:
             yield
         finally:
-            for task in (sweeper, bursts):
+            for task in (sweeper, bursts, upkeep):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await app.state.audience_feeds.close()
             await media_engine.close()
             await ctx.payments.close()
+            await connections.close()
             await bus.close()
+            if redis is not None:
+                await redis.aclose()
             await engine.dispose()
 
     app = SalonApp(
@@ -162,6 +205,25 @@ class SalonApp(FastAPI):
 
 
 PURGE_EVERY_SECONDS = 3600.0
+
+
+def node_name() -> str:
+    """This process's name among the nodes: host, process id and a random tail, so a
+    restarted process is a new node (the old one's heartbeat lapses and it is reaped)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def _redis(settings: Settings) -> Redis | None:
+    if not settings.redis_url:
+        return None
+    # Bounded waits: a lost Redis is noticed in seconds (health checks on idle connections),
+    # and a publish never hangs a request.
+    return Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=2,
+        socket_timeout=2,
+        health_check_interval=5,
+    )
 
 
 def _count_players(ctx: Context) -> Callable[[str, str, bool], None]:

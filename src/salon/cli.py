@@ -202,7 +202,12 @@ async def _with_context(work: Callable[..., Awaitable[T]]) -> T:
 
 
 def _check_database(settings: Settings) -> None:
-    """Reach the database before serving: if it cannot be reached, say so in one line."""
+    """Reach the database (and Redis, for several nodes) before serving: if this node cannot
+    run as configured, say so in one line."""
+    for problem in settings.cluster_problems():
+        console.print(f"[red]error:[/] {problem}")
+    if settings.cluster_problems():
+        raise typer.Exit(code=1)
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
@@ -226,6 +231,34 @@ def _check_database(settings: Settings) -> None:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         console.print(f"[red]error:[/] cannot reach the database at {where}: {reason}")
         raise typer.Exit(code=1) from None
+    if settings.redis_url:
+        _check_redis(settings)
+
+
+def _check_redis(settings: Settings) -> None:
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    async def reach() -> None:
+        client = Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3)
+        try:
+            await client.ping()
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(reach())
+    except (OSError, RedisError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        console.print(f"[red]error:[/] cannot reach Redis at {_redis_where(settings)}: {reason}")
+        raise typer.Exit(code=1) from None
+
+
+def _redis_where(settings: Settings) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(settings.redis_url)
+    return f"{parts.hostname}:{parts.port or 6379}"
 
 
 def _run(work: Callable[..., Awaitable[T]]) -> T:

@@ -83,6 +83,29 @@ class Settings(BaseSettings):
         description="Peers whose X-Forwarded-For names the client (the shipped edge's nginx "
         "runs on this machine).",
     )
+    redis_url: str = Field(
+        default="",
+        description="Redis shared by every node (redis://host:6379/0). Set it to run several "
+        "nodes: events, presence and rate limits then go through Redis; empty: one process "
+        "keeps them in memory.",
+    )
+    redis_prefix: str = Field(
+        default="salon:",
+        max_length=64,
+        description="Prefix of every Redis key and channel of this instance.",
+    )
+    node_heartbeat_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=30,
+        description="How often a node renews its heartbeat in Redis; a node silent for three "
+        "times this is treated as gone (its connections closed, grace periods started).",
+    )
+    recordings_path: Path | None = Field(
+        default=None,
+        description="Where recordings are written; default var/recordings. With several "
+        "nodes it must be a path every node reaches (a shared mount).",
+    )
     session_days: int = Field(default=30, ge=1)
     cookie_secure: bool | None = Field(
         default=None,
@@ -172,7 +195,40 @@ class Settings(BaseSettings):
 
     @property
     def recordings_dir(self) -> Path:
-        return self.var_dir / "recordings"
+        return self.recordings_path or self.var_dir / "recordings"
+
+    @property
+    def rate_limit_storage_uri(self) -> str:
+        """``rate_limit_storage``, or the nodes' Redis when it is left at memory://."""
+        if self.redis_url and self.rate_limit_storage == "memory://":
+            return self.redis_url
+        return self.rate_limit_storage
+
+    def cluster_problems(self) -> list[str]:
+        """What keeps this configuration from running as one of several nodes (empty: fine).
+
+        Only asked when ``redis_url`` is set: several nodes need one database server, one
+        signing key and one recordings store.
+        """
+        if not self.redis_url:
+            return []
+        problems = []
+        if not self.database_url.startswith("postgresql"):
+            problems.append(
+                "several nodes (SALON_REDIS_URL is set) need PostgreSQL: set SALON_DATABASE_URL "
+                "to a postgresql+asyncpg:// URL"
+            )
+        if not self.secret_key:
+            problems.append(
+                "several nodes need the same SALON_SECRET_KEY (each would otherwise make its "
+                "own, and refuse the others' sessions)"
+            )
+        if self.recordings_path is None:
+            problems.append(
+                "several nodes need SALON_RECORDINGS_PATH, a folder every node reaches (a "
+                "shared mount), so a space's recording continues on the node that takes it over"
+            )
+        return problems
 
     def signing_key(self) -> str:
         """The configured secret, or one generated once and kept under var/."""

@@ -14,6 +14,14 @@ EVENTS_PUBLISHED = Counter("salon_events_published_total", "Space events publish
 SLOW_CONSUMERS = Counter(
     "salon_slow_consumers_total", "Event-stream clients cut off for falling behind"
 )
+BUS_OUTAGES = Counter(
+    "salon_event_bus_outages_total",
+    "Times this node lost Redis (or failed to publish) and cut its event streams",
+)
+NODES_REAPED = Counter(
+    "salon_nodes_reaped_total",
+    "Nodes whose heartbeat lapsed, their connections treated as closed by this node",
+)
 WS_CONNECTIONS = Gauge("salon_websocket_connections", "Open event-stream WebSockets")
 SWEEPS = Counter("salon_sweeps_total", "Grace-period sweeps completed")
 SPACES_ENDED_BY_GRACE = Counter(

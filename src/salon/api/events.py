@@ -64,6 +64,9 @@ async def space_events(websocket: WebSocket, space_id: str) -> None:
     subscription = ctx.bus.subscribe(space_id)
     WS_CONNECTIONS.inc()
     try:
+        if subscription.overflowed:  # the bus cannot deliver now (a node without Redis)
+            await _close(websocket, CLOSE_TRY_AGAIN, subscription.cut_reason)
+            return
         try:
             engine: MediaEngine = websocket.app.state.engine
             snapshot = await _snapshot(ctx, space_id, user, engine.speaking(space_id))
@@ -105,10 +108,16 @@ async def _snapshot(
     ctx: Context, space_id: str, user: User | None, speaking: list[int]
 ) -> Snapshot:
     await tickets.check_can_follow(ctx, space_id=space_id, viewer=user)
+    seq = await spaces.event_seq(ctx, space_id=space_id)
     space = await spaces.get(ctx, space_id=space_id, viewer=user)
     people = await presence.list_participants(ctx, space_id=space_id)
     return Snapshot(
-        space_id=space_id, at=ctx.clock.now(), space=space, participants=people, speaking=speaking
+        space_id=space_id,
+        at=ctx.clock.now(),
+        seq=seq,
+        space=space,
+        participants=people,
+        speaking=speaking,
     )
 
 
@@ -133,7 +142,7 @@ async def _pump(websocket: WebSocket, subscription: Subscription, user: User | N
         # A stalled socket may never take the close frame; don't wait on it for long.
         with contextlib.suppress(Exception):
             await asyncio.wait_for(
-                websocket.close(CLOSE_TRY_AGAIN, "too slow: reconnect to catch up"), timeout=1
+                _close(websocket, CLOSE_TRY_AGAIN, subscription.cut_reason), timeout=1
             )
 
 

@@ -11,20 +11,26 @@ from salon.events.types import Event
 
 
 class SlowConsumer(Exception):
-    """The subscriber fell behind by a whole queue and was cut off."""
+    """The subscriber was cut off: it fell behind by a whole queue, or the bus lost events."""
+
+
+#: Why a subscription was cut off when it fell behind.
+TOO_SLOW = "too slow: reconnect to catch up"
 
 
 class Subscription:
     """One client's view of a space's events: a bounded queue that never blocks publishers.
 
     When the queue is full the subscription is marked overflowed; the reader then gets
-    SlowConsumer and should disconnect, so one slow client never slows anyone else.
+    SlowConsumer and should disconnect, so one slow client never slows anyone else. A bus
+    that may have lost events cuts its subscriptions the same way (``cut``), with its reason.
     """
 
     def __init__(self, space_id: str, *, max_queue: int) -> None:
         self.space_id = space_id
         self.max_queue = max_queue
         self.overflowed = False
+        self.cut_reason = TOO_SLOW
         self.closed = False
         self._queue: deque[Event] = deque()
         self._ready = asyncio.Event()
@@ -41,10 +47,20 @@ class Subscription:
             self._queue.append(event)
         self._ready.set()
 
+    def cut(self, reason: str) -> None:
+        """Cut the subscriber off (its client should reconnect and re-read the snapshot)."""
+        if self.closed or self.overflowed:
+            return
+        self.cut_reason = reason
+        self.overflowed = True
+        self._queue.clear()
+        self._overflow.set()
+        self._ready.set()
+
     async def get(self) -> Event:
         while not self._queue:
             if self.overflowed:
-                raise SlowConsumer(f"more than {self.max_queue} events behind")
+                raise SlowConsumer(self.cut_reason)
             if self.closed:
                 raise asyncio.CancelledError
             self._ready.clear()

@@ -50,6 +50,12 @@ class MemoryBus:
             if not subscribers:
                 del self._subscribers[subscription.space_id]
 
+    def cut_all(self, reason: str) -> None:
+        """Cut every subscriber off (events may have been lost): their clients resync."""
+        for subscribers in self._subscribers.values():
+            for subscription in subscribers:
+                subscription.cut(reason)
+
     def subscriber_count(self, space_id: str) -> int:
         return len(self._subscribers.get(space_id, ()))
 

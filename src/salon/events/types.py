@@ -17,10 +17,19 @@ class Event(BaseModel):
 
     space_id: str
     at: datetime
+    #: Events committed with a change carry the space's next sequence number (one more per
+    #: event, set in the committing transaction); ephemeral ones (speaking, reactions,
+    #: counts sent by the sweeper) carry None. A client drops an event whose ``seq`` it has
+    #: seen and re-reads the snapshot when one is missing.
+    seq: int | None = None
 
 
 class Snapshot(Event):
-    """Sent first on every connection: the whole space as it stands."""
+    """Sent first on every connection: the whole space as it stands.
+
+    Its ``seq`` is the last sequence number it includes (read before the rest, so a change
+    it already shows may still arrive after it, as an event to apply again).
+    """
 
     type: Literal["snapshot"] = "snapshot"
     space: SpaceView
@@ -140,6 +149,14 @@ class TicketsLeft(Event):
     tickets_left: int
 
 
+class MediaMoved(Event):
+    """The space's media (its stage and LL-HLS stream) now runs on another node: stage
+    members re-offer at once instead of waiting ~30 s for ICE to fail."""
+
+    type: Literal["media_moved"] = "media_moved"
+    node: str
+
+
 SpaceEvent = Annotated[
     Snapshot
     | SpaceStarted
@@ -160,7 +177,8 @@ SpaceEvent = Annotated[
     | ReactionBurst
     | Speaking
     | AudienceCount
-    | TicketsLeft,
+    | TicketsLeft
+    | MediaMoved,
     Field(discriminator="type"),
 ]
 

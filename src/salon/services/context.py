@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,12 +17,13 @@ from salon.clock import Clock
 from salon.config import Settings
 from salon.domain.audio_credentials import AudioCredentials
 from salon.domain.errors import Conflict
-from salon.domain.reactions import ReactionTally, SlidingWindowLimiter
+from salon.domain.reactions import ReactionTally
 from salon.events.bus import EventBus
 from salon.events.types import Event
 from salon.payments.provider import PaymentProvider
 from salon.services.audience import AudienceMeter
 from salon.services.rate_limits import RateLimits
+from salon.store.models import Space
 
 
 @dataclass
@@ -41,7 +44,6 @@ class Context:
     bus: EventBus
     clock: Clock
     hasher: PasswordHasher
-    reaction_limiter: SlidingWindowLimiter
     rate_limits: RateLimits
     audio_credentials: AudioCredentials
     payments: PaymentProvider
@@ -62,6 +64,8 @@ class Context:
             try:
                 async with session.begin():
                     yield tx
+                    if tx.events:
+                        tx.events = await _number(session, tx.events)
             except IntegrityError as exc:
                 raise Conflict("that conflicts with a change made at the same time") from exc
         for event in tx.events:
@@ -70,6 +74,29 @@ class Context:
     async def hash_password(self, password: str) -> str:
         # Argon2 is deliberately slow: keep it off the event loop.
         return await asyncio.to_thread(self.hasher.hash, password)
+
+
+async def _number(session: AsyncSession, events: list[Event]) -> list[Event]:
+    """Give each event its space's next sequence number, in the transaction that commits it.
+
+    The UPDATE takes the space's row lock until commit, so numbers follow commit order per
+    space. Spaces in id order: two transactions touching the same two spaces cannot deadlock.
+    """
+    counts = Counter(event.space_id for event in events)
+    last: dict[str, int] = {}
+    for space_id in sorted(counts):
+        result = await session.execute(
+            update(Space)
+            .where(Space.id == space_id)
+            .values(event_seq=Space.event_seq + counts[space_id])
+            .returning(Space.event_seq)
+        )
+        last[space_id] = result.scalar_one() - counts[space_id]
+    numbered = []
+    for event in events:
+        last[event.space_id] += 1
+        numbered.append(event.model_copy(update={"seq": last[event.space_id]}))
+    return numbered
 
 
 def make_hasher(settings: Settings) -> PasswordHasher:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Literal
 
@@ -139,6 +140,38 @@ async def disconnected(ctx: Context, *, user_id: int, space_id: str) -> None:
         participant = await find_participant(tx.session, space.id, user_id)
         if participant is not None and participant.present:
             participant.disconnected_at = now
+
+
+async def reconcile(ctx: Context, *, is_connected: Callable[[str, int], Awaitable[bool]]) -> int:
+    """Start the grace period of everyone the database shows in a live space with no live
+    connection anywhere (``is_connected``): the connections died with a process that never
+    said so (``kill -9``, a lost machine). Run when a node starts; returns how many.
+
+    Without this a restart would leave every live space live forever and everyone in it
+    "present": grace periods start only when a connection is seen closing.
+    """
+    async with ctx.transaction() as tx:
+        hosts = await tx.session.execute(
+            select(Space.id, Space.host_id).where(
+                Space.state == SpaceState.LIVE, Space.host_disconnected_at.is_(None)
+            )
+        )
+        people = await tx.session.execute(
+            select(Participant.space_id, Participant.user_id)
+            .join(Space, Space.id == Participant.space_id)
+            .where(
+                Space.state == SpaceState.LIVE,
+                Participant.present.is_(True),
+                Participant.disconnected_at.is_(None),
+            )
+        )
+        everyone = {(space_id, user_id) for space_id, user_id in [*hosts, *people]}
+    dropped = 0
+    for space_id, user_id in sorted(everyone):
+        if not await is_connected(space_id, user_id):
+            await disconnected(ctx, user_id=user_id, space_id=space_id)
+            dropped += 1
+    return dropped
 
 
 async def sweep(ctx: Context) -> None:

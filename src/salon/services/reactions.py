@@ -26,7 +26,7 @@ async def react(ctx: Context, *, actor: User, space_id: str, emoji: str) -> Emoj
         me = await find_participant(tx.session, space.id, actor.id)
         if me is None or not me.present:
             raise Forbidden("join the space to react")
-        ctx.reaction_limiter.hit(f"{space.id}:{actor.id}", now=now.timestamp())
+        await ctx.rate_limits.hit_reaction(f"{space.id}:{actor.id}", now=now.timestamp())
         tx.session.add(
             Reaction(space_id=space.id, user_id=actor.id, emoji=chosen.value, created_at=now)
         )

@@ -197,6 +197,13 @@ async def get(ctx: Context, *, space_id: str, viewer: User | None) -> SpaceView:
         return await _view(ctx, tx, space, viewer.id if viewer else None)
 
 
+async def event_seq(ctx: Context, *, space_id: str) -> int:
+    """The sequence number of the space's last committed event: read before a snapshot, so
+    the snapshot includes at least every change up to it."""
+    async with ctx.transaction() as tx:
+        return (await get_space(tx.session, space_id)).event_seq
+
+
 async def list_live(ctx: Context, *, viewer: User | None, limit: int) -> list[SpaceView]:
     """Live spaces: hosts the viewer follows first, then the largest audiences.
 

@@ -112,6 +112,10 @@ class Space(Base):
     #: How many times this space's media has started (a restart or a new node starts it
     #: again); each run after the first begins with a discontinuity in its LL-HLS stream.
     media_runs: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    #: The sequence number of this space's last committed event (``Event.seq``): one more per
+    #: event, set in the transaction that commits it, so a client on any node can drop an
+    #: event it saw twice and notice one it missed.
+    event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     host: Mapped[User] = relationship(lazy="joined")
 
