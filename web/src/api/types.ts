@@ -177,10 +177,18 @@ export interface Problem {
 interface EventBase {
   space_id: string;
   at: string;
+  /**
+   * The space's sequence number of an event committed with a database change: it grows by
+   * exactly one per such event of the space. null for an ephemeral event (speaking,
+   * reactions, audience_count), which is never de-duplicated. (eventOrder.ts applies it.)
+   */
+  seq: number | null;
 }
 
 export interface Snapshot extends EventBase {
   type: "snapshot";
+  /** The last sequence number whose change this snapshot already includes (0: none yet). */
+  seq: number;
   space: SpaceView;
   participants: ParticipantView[];
   /** Who speaks now (`speaking` events follow only when that changes). */
@@ -272,6 +280,14 @@ export interface TicketsLeft extends EventBase {
   tickets_left: number;
 }
 
+/**
+ * The space's media (its WebRTC stage) moved to another node, the old one having died: the
+ * stage's members offer again at once (useSpeaker). Listeners' LL-HLS continues on its own.
+ */
+export interface MediaMoved extends EventBase {
+  type: "media_moved";
+}
+
 export type SpaceEvent =
   | Snapshot
   | SpaceStarted
@@ -292,7 +308,8 @@ export type SpaceEvent =
   | ReactionBurst
   | Speaking
   | AudienceCount
-  | TicketsLeft;
+  | TicketsLeft
+  | MediaMoved;
 
 export type SpaceEventType = SpaceEvent["type"];
 

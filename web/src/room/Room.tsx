@@ -32,6 +32,7 @@ import { Requests } from "./Requests";
 import { SpaceControls } from "./SpaceControls";
 import { Stage } from "./Stage";
 import type { MemberCommands } from "./StageMember";
+import { mustReoffer } from "./stageReoffer";
 import { TicketPanel } from "./TicketPanel";
 import { useAction } from "./useAction";
 import { useAudienceView } from "./useAudienceView";
@@ -136,9 +137,12 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
     return "ok";
   }, [meId, spaceId]);
 
+  /** The speaker's reoffer (useSpeaker comes after the event stream, which needs it). */
+  const reofferStage = useRef<() => void>(() => undefined);
   const onEvent = useCallback(
-    (event: SpaceEvent) => {
+    (event: SpaceEvent, reconnected: boolean) => {
       dispatch({ type: "event", event, now: performance.now() });
+      if (mustReoffer(event, reconnected, meId)) reofferStage.current();
       if (event.type === "space_started" && meId !== null) {
         api.join(spaceId).then(
           () => (joined.current = true),
@@ -270,6 +274,7 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
 
   const listener = useListener(spaceId, listenAudio, ((live && !onStage) || replay) && !locked);
   const speaker = useSpeaker(spaceId, onStage, myself?.muted ?? true, stageAudio);
+  reofferStage.current = speaker.reoffer;
   const { stop: stopListening } = listener;
   useEffect(() => {
     if (over) stopListening();

@@ -42,11 +42,24 @@ describe("connection state", () => {
     expect(nextConnection(s, closed(1006)).retryInMs).toBe(1000);
   });
 
-  it("reconnects at once after 1013 (too slow)", () => {
+  it("backs off after 1013 (too slow, or the server lost its event bus)", () => {
     expect(run({ type: "snapshot" }, closed(1013))).toMatchObject({
       phase: "reconnecting",
+      retryInMs: 1000,
+    });
+    // A server that keeps saying "try again" is not hammered.
+    expect(run({ type: "snapshot" }, closed(1013), closed(1013), closed(1013)).retryInMs).toBe(4000);
+  });
+
+  it("reconnects at once to resync, without counting an attempt", () => {
+    expect(run({ type: "snapshot" }, { type: "resync" })).toMatchObject({
+      phase: "reconnecting",
+      attempt: 0,
       retryInMs: 0,
     });
+    const failing = run(closed(1006), closed(1006));
+    expect(nextConnection(failing, { type: "resync" })).toMatchObject({ attempt: 2, retryInMs: 0 });
+    expect(run({ type: "space_over" }, { type: "resync" }).phase).toBe("ended");
   });
 
   it.each([

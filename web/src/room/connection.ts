@@ -16,6 +16,8 @@ export interface ConnectionState {
 export type ConnectionInput =
   | { type: "snapshot" }
   | { type: "closed"; code: number }
+  /** A gap in the events did not fill (eventOrder.ts): we close and reconnect at once. */
+  | { type: "resync" }
   | { type: "space_over" }
   | { type: "removed" }
   | { type: "not_found" }
@@ -63,13 +65,15 @@ export function nextConnection(state: ConnectionState, input: ConnectionInput): 
       return ended("not_found");
     case "refused":
       return ended("refused");
+    case "resync":
+      // Not a failure (eventOrder.ts limits how often): no backoff, and no attempt counted.
+      return { phase: "reconnecting", attempt: state.attempt, cause: null, retryInMs: 0 };
     case "closed": {
       const cause = TERMINAL_CLOSES[input.code];
       if (cause) return ended(cause);
-      if (input.code === CLOSE.TRY_AGAIN) {
-        // The server dropped us for falling behind: catching up starts with a new snapshot.
-        return { phase: "reconnecting", attempt: state.attempt, cause: null, retryInMs: 0 };
-      }
+      // Any other close backs off, 1013 too (we fell behind, or the server lost its event bus):
+      // a new snapshot rebuilds the room; retrying at once would spin against a server that
+      // keeps closing on us.
       return {
         phase: "reconnecting",
         attempt: state.attempt + 1,

@@ -10,13 +10,7 @@ import {
   type CredentialEvents,
 } from "./credential";
 import type { HlsConfig, LoaderCallbacks, LoaderContext } from "hls.js/light";
-import {
-  REFUSED_RETRIES,
-  RETRY_DELAY_MS,
-  keepRequestedUrl,
-  retryRefused,
-  withRefusedRetries,
-} from "./listenSession";
+import { keepRequestedUrl } from "./listenSession";
 
 const OLD = "1790000000.AbCdEfGhIjKl.0123456789abcdefghij_-";
 const NEW = "1790000010.AbCdEfGhIjKl.ZYXWVUTSRQPONMLKJIHG-_";
@@ -289,40 +283,6 @@ describe("AudioCredential", () => {
     credential.stop();
     await advance(60_000);
     expect(fetchAccess).not.toHaveBeenCalled();
-  });
-});
-
-describe("hls.js retries", () => {
-  const response = (code: number) => ({ url: "u", data: undefined, code });
-
-  it("retries a refused request a few times", () => {
-    expect(retryRefused(null, 0, false, response(403), false)).toBe(true);
-    expect(retryRefused(null, REFUSED_RETRIES - 1, false, response(403), false)).toBe(true);
-    expect(retryRefused(null, REFUSED_RETRIES, false, response(403), false)).toBe(false);
-  });
-
-  it("keeps hls.js's own decision otherwise", () => {
-    expect(retryRefused(null, 0, false, response(404), false)).toBe(false);
-    expect(retryRefused(null, 0, false, response(503), true)).toBe(true);
-    expect(retryRefused(null, 0, true, undefined, false)).toBe(false);
-  });
-
-  it("builds a load policy that retries quickly", () => {
-    const policy = withRefusedRetries({
-      default: {
-        maxTimeToFirstByteMs: 10_000,
-        maxLoadTimeMs: 120_000,
-        timeoutRetry: { maxNumRetry: 4, retryDelayMs: 0, maxRetryDelayMs: 0 },
-        errorRetry: { maxNumRetry: 6, retryDelayMs: 1000, maxRetryDelayMs: 8000 },
-      },
-    });
-    expect(policy.default.errorRetry).toMatchObject({
-      maxNumRetry: 6,
-      retryDelayMs: RETRY_DELAY_MS,
-      maxRetryDelayMs: 8000,
-      shouldRetry: retryRefused,
-    });
-    expect(policy.default.timeoutRetry).toEqual({ maxNumRetry: 4, retryDelayMs: 0, maxRetryDelayMs: 0 });
   });
 });
 

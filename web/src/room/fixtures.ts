@@ -53,10 +53,14 @@ export function space(extra: Partial<SpaceView> = {}): SpaceView {
   };
 }
 
-type Without<E> = E extends unknown ? Omit<E, "space_id" | "at"> : never;
+type Without<E> = E extends { seq: infer S }
+  ? Omit<E, "space_id" | "at" | "seq"> & { seq?: S }
+  : never;
 
+/** An event of space "abc"; without a seq, an ephemeral one (a snapshot: seq 0). */
 export function ev(event: Without<SpaceEvent>): SpaceEvent {
-  return { space_id: "abc", at: AT, ...event } as SpaceEvent;
+  const seq = event.type === "snapshot" ? 0 : null;
+  return { space_id: "abc", at: AT, seq, ...event } as SpaceEvent;
 }
 
 export function ticket(extra: Partial<TicketInfo> = {}): TicketInfo {

@@ -3,16 +3,14 @@
 // from errors.
 import Hls, {
   type HlsConfig,
-  type LoadPolicy,
   type LoaderCallbacks,
   type LoaderConfiguration,
   type LoaderContext,
-  type LoaderResponse,
-  type RetryConfig,
 } from "hls.js/light";
 import { api } from "../api/client";
 import { ApiError, errorMessage } from "../api/problem";
 import type { AudioAccess } from "../api/types";
+import { withFailoverRetries, withRefusedRetries } from "./audioRetry";
 import { catchUpRate } from "./catchUp";
 import { backoffDelay } from "./connection";
 import { AudioCredential } from "./credential";
@@ -48,42 +46,6 @@ export const HLS_CONFIG: Partial<HlsConfig> = {
   liveDurationInfinity: true,
   backBufferLength: 10,
 };
-
-/** hls.js gives up on any 4xx at once; a 403 is retried this many times (after a renewal). */
-export const REFUSED_RETRIES = 3;
-/** First retry of a failed audio request; hls.js doubles it up to its own maximum. */
-export const RETRY_DELAY_MS = 250;
-
-/** hls.js's retry decision, plus: a refused (403) request is retried, with a new credential. */
-export function retryRefused(
-  _config: RetryConfig | null | undefined,
-  retryCount: number,
-  _isTimeout: boolean,
-  response: LoaderResponse | undefined,
-  retry: boolean,
-): boolean {
-  return retry || (response?.code === 403 && retryCount < REFUSED_RETRIES);
-}
-
-/** A load policy that retries quickly, refusals included (see retryRefused). */
-export function withRefusedRetries(policy: LoadPolicy): LoadPolicy {
-  const errorRetry = policy.default.errorRetry ?? {
-    maxNumRetry: 0,
-    retryDelayMs: 0,
-    maxRetryDelayMs: 0,
-  };
-  return {
-    default: {
-      ...policy.default,
-      errorRetry: {
-        ...errorRetry,
-        retryDelayMs: Math.min(errorRetry.retryDelayMs || RETRY_DELAY_MS, RETRY_DELAY_MS),
-        maxRetryDelayMs: Math.max(errorRetry.maxRetryDelayMs, RETRY_DELAY_MS),
-        shouldRetry: retryRefused,
-      },
-    },
-  };
-}
 
 /**
  * hls.js's loader, telling hls.js that every answer came from the URL it asked for. xhrSetup
@@ -125,7 +87,11 @@ function sentUrl(networkDetails: unknown): string | null {
   return null;
 }
 
-const MAX_RESTARTS = 6;
+/**
+ * Restarts (new access, new player) after hls.js gave up, with backoff, before the error is
+ * shown: 1 + 2 + 4 + 8 + 10 + 10 s, well past a media failover (audioRetry.ts FAILOVER_MS).
+ */
+export const MAX_RESTARTS = 6;
 const LATENCY_POLL_MS = 250;
 
 export class ListenSession {
@@ -248,8 +214,10 @@ export class ListenSession {
     const defaults = Hls.DefaultConfig;
     const hls = new Hls({
       ...HLS_CONFIG,
-      manifestLoadPolicy: withRefusedRetries(defaults.manifestLoadPolicy),
-      playlistLoadPolicy: withRefusedRetries(defaults.playlistLoadPolicy),
+      // A playlist missing for a few seconds while the media moves to another node is waited
+      // out by this player, which then carries on across the discontinuity (audioRetry.ts).
+      manifestLoadPolicy: withFailoverRetries(defaults.manifestLoadPolicy),
+      playlistLoadPolicy: withFailoverRetries(defaults.playlistLoadPolicy),
       fragLoadPolicy: withRefusedRetries(defaults.fragLoadPolicy),
       loader: keepRequestedUrl(defaults.loader),
       streamController: BoundaryStreamController,

@@ -217,6 +217,8 @@ const handlers: Handlers = {
           space: { ...state.space, ticket: { ...state.space.ticket, tickets_left: e.tickets_left } },
         }
       : state,
+  // Nothing to show: the stage's members offer their audio again (useSpeaker), nothing else.
+  media_moved: (state) => state,
 };
 
 /** One person's reaction floats now (over them, or over the audience when not on stage). */

@@ -55,6 +55,8 @@ export class StageConnection {
   private pc: RTCPeerConnection | null = null;
   private location: string | null = null;
   private stopped = false;
+  /** The server refused the offer (not allowed to speak): no more offers. */
+  private refused = false;
   private attempt = 0;
   private retryTimer: number | undefined;
   private disconnectTimer: number | undefined;
@@ -98,6 +100,21 @@ export class StageConnection {
     this.applyMute();
   }
 
+  /**
+   * Offer again now, on a new connection, without waiting for ICE to fail: the stage's media
+   * moved to another node. Nothing to do before the first offer (it goes to the new node
+   * anyway) or once the server refused us (retry() starts over).
+   */
+  reoffer(): void {
+    const offering = this.pc !== null || this.retryTimer !== undefined;
+    if (this.stopped || this.refused || !this.mic || !offering) return;
+    window.clearTimeout(this.disconnectTimer);
+    window.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.closePeer();
+    void this.connect(true);
+  }
+
   /** Leave the stage's audio: close the connection, hang up the session, free the mic. */
   stop(): void {
     if (this.stopped) return;
@@ -118,14 +135,15 @@ export class StageConnection {
     this.mic?.getAudioTracks().forEach((t) => (t.enabled = !this.muted));
   }
 
-  private async connect(): Promise<void> {
+  private async connect(again = this.attempt > 0): Promise<void> {
+    this.retryTimer = undefined;
     if (this.stopped || !this.mic) return;
     const track = this.mic.getAudioTracks()[0];
     if (!track) {
       this.callbacks.onStatus("mic_blocked", "The microphone gave no audio track.");
       return;
     }
-    this.callbacks.onStatus(this.attempt === 0 ? "connecting" : "reconnecting");
+    this.callbacks.onStatus(again ? "reconnecting" : "connecting");
     if (this.iceServers === null) {
       try {
         this.iceServers = await api.iceServers(this.spaceId);
@@ -161,6 +179,7 @@ export class StageConnection {
       if (pc !== this.pc || this.stopped) return;
       if (error instanceof ApiError && [401, 403, 404, 409, 415, 422].includes(error.status)) {
         // Not (or no longer) allowed to speak here: retrying would not change that.
+        this.refused = true;
         this.closePeer();
         this.callbacks.onStatus("failed", error.detail);
         return;

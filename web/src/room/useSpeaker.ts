@@ -8,6 +8,8 @@ export interface Speaker {
   /** The stage mix could not start playing on its own: a tap will. */
   remoteBlocked: boolean;
   retry: () => void;
+  /** Offer again at once, on a new connection: the stage's media moved (stageReoffer.ts). */
+  reoffer: () => void;
   resumeRemote: () => void;
 }
 
@@ -86,6 +88,7 @@ export function useSpeaker(
   }, [muted]);
 
   const retry = useCallback(() => setGeneration((g) => g + 1), []);
+  const reoffer = useCallback(() => connection.current?.reoffer(), []);
 
-  return { status, detail, mic, remoteBlocked, retry, resumeRemote: playRemote };
+  return { status, detail, mic, remoteBlocked, retry, reoffer, resumeRemote: playRemote };
 }
