@@ -32,6 +32,7 @@ from salon.api import (
     webapp,
 )
 from salon.api.deps import SESSION_COOKIE
+from salon.api.forward import Forwarder
 from salon.api.hls_fast import HlsFastPath
 from salon.api.middleware import AudioCors, OriginCheck, PrivateNoStore, RequestMetrics
 from salon.clock import Clock, SystemClock
@@ -44,6 +45,7 @@ from salon.events.redis_bus import RedisBus
 from salon.media.engine import MediaEngine
 from salon.media.hls.stream import SEGMENT_SECONDS
 from salon.metrics import SWEEPS
+from salon.ownership import MediaOwnership
 from salon.payments import make_provider
 from salon.services import audience as audience_service
 from salon.services import payments, presence, reactions, recordings
@@ -129,9 +131,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.engine = media_engine
         app.state.audience_feeds = AudienceFeeds(ctx, speaking=media_engine.speaking)
         media_engine.listener_hooks.append(_count_players(ctx))
+        ownership = MediaOwnership(ctx, media_engine, node=node, url=settings.own_url)
+        app.state.ownership = ownership
+        app.state.forwarder = Forwarder()
         sweeper = asyncio.create_task(_sweep_forever(ctx), name="salon-sweeper")
         bursts = asyncio.create_task(_send_bursts_forever(ctx), name="salon-reaction-bursts")
         upkeep = asyncio.create_task(connections.run(), name="salon-node-heartbeat")
+        leases = asyncio.create_task(ownership.run(), name="salon-media-leases")
         log.info(
             "salon %s ready as node %s (database: %s%s)",
             __version__,
@@ -142,12 +148,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         try:
             yield
         finally:
-            for task in (sweeper, bursts, upkeep):
+            for task in (leases, sweeper, bursts, upkeep):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await app.state.audience_feeds.close()
+            await ownership.close()
             await media_engine.close()
+            await app.state.forwarder.close()
             await ctx.payments.close()
             await connections.close()
             await bus.close()

@@ -60,6 +60,8 @@ def serve(
     _check_database(settings)
     listen_host = host or settings.host
     listen_port = port or settings.port
+    # What this node is reached at (its media leases name it, for the other nodes).
+    settings = settings.model_copy(update={"host": listen_host, "port": listen_port})
     console.print(f"[bold]Salon[/] on http://{listen_host}:{listen_port}  (API docs: /docs)")
     uvicorn.run(
         create_app(settings),
@@ -95,6 +97,7 @@ def edge(
     settings = get_settings()
     _setup_logging(settings.log_level)
     _check_database(settings)
+    settings = settings.model_copy(update={"host": "127.0.0.1", "port": origin_port})
     origin = _edge_origin(
         uvicorn.Config(
             create_app(settings),

@@ -158,6 +158,16 @@ class MediaEngine:
         LIVE_ROOMS.set(sum(not r.ended for r in self.rooms.values()))
         log.info("media ended for space %s", event.space_id)
 
+    def halt_room(self, space_id: str) -> None:
+        """Stop running a space's media here at once, its stream left open (no ENDLIST): its
+        lease went to another node, which continues the stream. Requests go there now."""
+        room = self.rooms.pop(space_id, None)
+        if room is None:
+            return
+        self._spawn(room.halt())
+        LIVE_ROOMS.set(sum(not r.ended for r in self.rooms.values()))
+        log.info("media halted for space %s (another node runs it)", space_id)
+
     def _drop_ended(self, space_id: str, room: Room) -> None:
         if self.rooms.get(space_id) is room:
             del self.rooms[space_id]
@@ -176,9 +186,11 @@ class MediaEngine:
         self._spawn(self.rooms[event.space_id].hang_up(event.user_id))
 
     async def close(self) -> None:
+        """Stop every room here, their streams left open (no ENDLIST): the spaces are not over,
+        and continue on another node, or here after a restart."""
         for room in self.rooms.values():
             if not room.ended:
-                await room.end()
+                await room.halt()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
