@@ -253,7 +253,10 @@ class HlsListener:
                 p.duration for p in playlist.parts if p.msn == part.msn and p.index < part.index
             )
             self.delays.append(arrived - (start.timestamp() + offset + part.duration))
-        pcm = self._decoder.decode(data)
+        try:
+            pcm = self._decoder.decode(data)
+        except av.error.FFmpegError as exc:
+            raise _Trouble(f"an undecodable part {part.uri} ({exc})", relocate=False) from None
         self._last = part
         self._position = (part.msn, part.index + 1)
         return pcm
