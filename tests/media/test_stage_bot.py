@@ -4,14 +4,14 @@ itself (never over a host's mute), offering again when the space's media moves."
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 
 from salon.bots.analysis import tone_strength
 from salon.bots.listener import HlsListener
 from salon.bots.outcomes import SpaceOver
-from salon.events.types import Event
+from salon.events.types import Event, MediaMoved
 from salon.media.levels import level_dbfs
 from tests.conftest import ServerFactory
 from tests.harness import Person, Server, wait_for_sweeps
@@ -23,14 +23,9 @@ HEARD = 0.05
 GRACE_SECONDS = 1.0
 
 
-class MediaMoved(Event):
-    """What a node will send when a space's media moves to another node (not sent yet)."""
-
-    type: Literal["media_moved"] = "media_moved"
-
-
 async def _publish(server: Server, event: Event) -> None:
-    """Publish ``event`` on the server's own bus, on the server's event loop."""
+    """Publish ``event`` on the server's own bus, on the server's event loop (no service
+    sends ``media_moved`` yet: a node will, when a space's media moves to it)."""
     loop = server._server.servers[0].get_loop()
     bus = server.app.state.ctx.bus
     await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(bus.publish(event), loop))
@@ -84,7 +79,9 @@ async def test_a_speaking_bot_holds_its_seat(make_server: ServerFactory) -> None
 
                 # The space's media moved: a new connection, heard again.
                 offers = bot.offers
-                await _publish(server, MediaMoved(space_id=sid, at=server.clock.now()))
+                await _publish(
+                    server, MediaMoved(space_id=sid, at=server.clock.now(), node="elsewhere")
+                )
                 await reports.until(
                     lambda: bot.offers > offers and reports.all[-1].status.hearing,
                     within=10,

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from salon.bots.events import EventOrder
 from salon.bots.playlist import Playlist
 from salon.bots.retry import Backoff, Patience
 from salon.bots.seat import Seat
@@ -40,6 +41,17 @@ def test_patience_runs_out_only_after_its_seconds_without_success() -> None:
     assert not patience.exhausted
     clock.now += 0.1
     assert patience.exhausted
+
+
+def test_events_apply_once_from_the_snapshot_on_and_a_gap_asks_for_a_new_snapshot() -> None:
+    order = EventOrder()
+    assert order.accept({"type": "snapshot", "seq": 10}) == (True, False)
+    assert order.accept({"type": "muted", "seq": 10}) == (False, False)  # in the snapshot
+    assert order.accept({"type": "unmuted", "seq": 11}) == (True, False)
+    assert order.accept({"type": "unmuted", "seq": 11}) == (False, False)  # twice
+    assert order.accept({"type": "speaking", "seq": None}) == (True, False)
+    assert order.accept({"type": "muted", "seq": 13}) == (True, True)  # 12 went missing
+    assert order.accept({"type": "unmuted", "seq": 12}) == (False, False)  # too late
 
 
 def snapshot(role: str = "speaker", muted: bool = True) -> dict[str, Any]:

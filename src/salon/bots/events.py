@@ -28,17 +28,48 @@ REFUSALS = {
     4404: "no such space",
 }
 CLOSE_NORMAL = 1000
-CLOSE_TRY_AGAIN = 1013
-TOO_SLOW = "the server dropped the event stream for falling behind"
+#: A gap in the events' sequence numbers asks for a new snapshot at most this often.
+RESYNC_SECONDS = 2.0
 
 Event = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class Lost:
-    """The stream closed or could not be opened; it is being opened again."""
+    """The stream closed or could not be opened; it is being opened again.
+
+    ``resync``: closed on purpose, to get a new snapshot after an event went missing.
+    """
 
     reason: str
+    resync: bool = False
+
+
+class EventOrder:
+    """Events once each, from the snapshot on (pure).
+
+    Events committed with a change carry the space's ``seq``; across nodes one may arrive
+    twice or out of order. One at or below the last applied (the snapshot's ``seq`` to begin
+    with) is dropped; one past a gap is applied and asks for a new snapshot, which brings
+    whatever the gap held. Events without a ``seq`` (speaking, counts) always pass.
+    """
+
+    def __init__(self) -> None:
+        self.last: int | None = None
+
+    def accept(self, event: Event) -> tuple[bool, bool]:
+        """(apply it, ask for a new snapshot)."""
+        seq = event.get("seq")
+        if event.get("type") == "snapshot":
+            self.last = seq if isinstance(seq, int) else None
+            return True, False
+        if not isinstance(seq, int) or self.last is None:
+            return True, False
+        if seq <= self.last:
+            return False, False
+        gap = seq > self.last + 1
+        self.last = seq
+        return True, gap
 
 
 class SpaceEventStream:
@@ -71,7 +102,9 @@ class SpaceEventStream:
         return {"Authorization": f"Bearer {self.token}"}
 
     async def follow(self) -> AsyncGenerator[Event | Lost, None]:
+        resynced_at = -RESYNC_SECONDS
         while True:
+            resync = False
             reason = await self._join()
             if reason is None:
                 try:
@@ -84,12 +117,22 @@ class SpaceEventStream:
                         ping_timeout=5,
                         close_timeout=2,
                     ) as ws:
+                        order = EventOrder()
                         async for message in ws:
                             event: Event = json.loads(message)
                             if event.get("type") == "snapshot":
                                 self.backoff.reset()
-                            yield event
-                        reason = self._closed(ws.close_code, ws.close_reason or "")
+                            apply, gap = order.accept(event)
+                            if apply:
+                                yield event
+                            now = asyncio.get_running_loop().time()
+                            if gap and now - resynced_at >= RESYNC_SECONDS:
+                                resynced_at, resync = now, True
+                                break
+                        if resync:
+                            reason = "an event went missing: a new snapshot"
+                        else:
+                            reason = self._closed(ws.close_code, ws.close_reason or "")
                 except ConnectionClosed as exc:
                     rcvd = exc.rcvd
                     reason = self._closed(rcvd.code if rcvd else None, rcvd.reason if rcvd else "")
@@ -97,8 +140,8 @@ class SpaceEventStream:
                     reason = f"event stream refused with HTTP {exc.response.status_code}"
                 except (OSError, TimeoutError, InvalidHandshake) as exc:
                     reason = f"event stream: {unreachable(exc)}"
-            yield Lost(reason)
-            if reason != TOO_SLOW:  # that one asks to come back at once, to catch up
+            yield Lost(reason, resync)
+            if not resync:
                 await asyncio.sleep(self.backoff.next())
 
     async def _join(self) -> str | None:
@@ -121,9 +164,9 @@ class SpaceEventStream:
             raise SpaceOver("the space is over")
         if code in REFUSALS:
             raise Refused(f"{REFUSALS[code]}: {why}" if why else REFUSALS[code])
-        if code == CLOSE_TRY_AGAIN:
-            return TOO_SLOW
-        return "event stream lost" + (f" (close code {code})" if code else "")
+        # 1013 (fell behind, or the node cannot deliver events now) backs off like any drop.
+        detail = f" (close code {code}{': ' + why if why else ''})" if code else ""
+        return f"event stream lost{detail}"
 
 
 async def refusal(client: httpx.AsyncClient, space_id: str, status: int, detail: str) -> None:

@@ -141,7 +141,8 @@ class StageBot:
             async for item in stream:
                 if isinstance(item, Lost):
                     self._stream_live.clear()
-                    self._offer_when_back = True
+                    # A resync is a new snapshot on a healthy connection: media stays as is.
+                    self._offer_when_back = self._offer_when_back or not item.resync
                     self.problem = f"reconnecting: {item.reason}"
                 else:
                     await self._on_event(item)
