@@ -58,7 +58,7 @@ async def test_an_event_committed_on_one_node_reaches_the_others_once_and_in_ord
         )
 
         def moved_back(event: dict[str, Any]) -> bool:
-            return event["type"] == "role_changed" and event["role"] == "listener"
+            return bool(event["type"] == "role_changed" and event["role"] == "listener")
 
         last = (await on_b.until(moved_back))["seq"]
         await on_c.until(moved_back)
