@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.types import Receive, Scope, Send
 
 from salon import __version__
@@ -53,6 +54,7 @@ from salon.services.audience import AudienceMeter
 from salon.services.audience_view import AudienceFeeds
 from salon.services.connections import ConnectionCounts, Connections
 from salon.services.context import Context, make_hasher
+from salon.services.node_audience import NodeAudience
 from salon.services.node_presence import NodeConnections
 from salon.services.rate_limits import RateLimits
 from salon.store.db import create_engine, create_sessionmaker
@@ -134,7 +136,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ownership = MediaOwnership(ctx, media_engine, node=node, url=settings.own_url)
         app.state.ownership = ownership
         app.state.forwarder = Forwarder()
-        sweeper = asyncio.create_task(_sweep_forever(ctx), name="salon-sweeper")
+        node_audience = (
+            None
+            if redis is None
+            else NodeAudience(
+                redis,
+                prefix=settings.redis_prefix,
+                node=node,
+                window_seconds=settings.audience_window_seconds,
+            )
+        )
+        sweeper = asyncio.create_task(
+            _sweep_forever(ctx, media_engine, node_audience), name="salon-sweeper"
+        )
         bursts = asyncio.create_task(_send_bursts_forever(ctx), name="salon-reaction-bursts")
         upkeep = asyncio.create_task(connections.run(), name="salon-node-heartbeat")
         leases = asyncio.create_task(ownership.run(), name="salon-media-leases")
@@ -254,8 +268,11 @@ async def _send_bursts_forever(ctx: Context) -> None:
             log.exception("reaction bursts failed; will try again")
 
 
-async def _sweep_forever(ctx: Context) -> None:
-    """Grace periods every few seconds; expired recordings every hour."""
+async def _sweep_forever(
+    ctx: Context, engine: MediaEngine, node_audience: NodeAudience | None
+) -> None:
+    """Grace periods every few seconds; expired recordings every hour. Among several nodes,
+    players are counted across them and each announces the spaces whose media it runs."""
     loop = asyncio.get_running_loop()
     next_purge = loop.time()
     while True:
@@ -263,7 +280,14 @@ async def _sweep_forever(ctx: Context) -> None:
         try:
             await presence.sweep(ctx)
             await payments.sweep(ctx)  # lapsed ticket holds, the refund outbox
-            await audience_service.announce_changes(ctx)
+            if node_audience is None:
+                await audience_service.announce_changes(ctx)
+            else:
+                try:
+                    await node_audience.exchange(ctx.audience)
+                except (RedisError, OSError) as exc:
+                    log.warning("players not exchanged with the other nodes (%s)", exc)
+                await audience_service.announce_changes(ctx, only=list(engine.rooms))
             SWEEPS.inc()
             if loop.time() >= next_purge:
                 next_purge = loop.time() + PURGE_EVERY_SECONDS

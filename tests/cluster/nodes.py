@@ -12,10 +12,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import websockets
 from redis.asyncio import Redis
 
 from tests.edge.stack import Account, Origin, register
+from tests.harness import POSTGRES_ADMIN_DSN
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SECRET_KEY = "cluster-tests-secret-key-" + "y" * 24
@@ -138,3 +140,27 @@ async def events(
         yield stream
     finally:
         await ws.close()
+
+
+async def database(database_url: str) -> asyncpg.Connection:
+    """A plain connection to the nodes' database (tests read what the nodes wrote)."""
+    name = database_url.rsplit("/", 1)[1]
+    return await asyncpg.connect(POSTGRES_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}")
+
+
+async def owner_url(database_url: str, space_id: str, *, other_than: str | None = None) -> str:
+    """The URL of the node that holds the space's media lease, once one (not ``other_than``)
+    does."""
+    db = await database(database_url)
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                url = await db.fetchval(
+                    "SELECT media_url FROM spaces WHERE id = $1 AND media_lease_until > now()",
+                    space_id,
+                )
+                if url is not None and url != other_than:
+                    return str(url)
+                await asyncio.sleep(0.05)
+    finally:
+        await db.close()

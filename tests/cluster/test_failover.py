@@ -10,7 +10,6 @@ import time
 from collections import Counter
 from typing import Any
 
-import asyncpg
 import m3u8
 import pytest
 
@@ -20,9 +19,8 @@ from salon.bots.listener import HlsListener
 from salon.bots.stage_bot import StageBot
 from salon.media.hls.stream import SEGMENT_SECONDS
 from tests.cluster.conftest import Cluster
-from tests.cluster.nodes import Node, on, person
+from tests.cluster.nodes import Node, database, on, owner_url, person
 from tests.edge.stack import Account
-from tests.harness import POSTGRES_ADMIN_DSN
 from tests.media.bot_reports import Reports, report, speaking_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -35,29 +33,6 @@ EMOJI = ["👏", "🔥", "😂", "❤️", "💯"]
 def _hears(report: Report, *frequencies: float) -> bool:
     audio = report.status.audio
     return report.status.hearing and all(tone_strength(audio, f) > HEARD for f in frequencies)
-
-
-async def _db(cluster: Cluster) -> asyncpg.Connection:
-    name = cluster.database_url.rsplit("/", 1)[1]
-    return await asyncpg.connect(POSTGRES_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}")
-
-
-async def _owner(cluster: Cluster, sid: str, *, other_than: str | None = None) -> str:
-    """The node running the space's media (its lease), once there is one (not ``other_than``)."""
-    db = await _db(cluster)
-    try:
-        async with asyncio.timeout(30):
-            while True:
-                row = await db.fetchrow(
-                    "SELECT media_node, media_url FROM spaces WHERE id = $1 "
-                    "AND media_lease_until > now()",
-                    sid,
-                )
-                if row is not None and row["media_url"] != other_than:
-                    return str(row["media_url"])
-                await asyncio.sleep(0.05)
-    finally:
-        await db.close()
 
 
 async def _token(account: Account) -> str:
@@ -86,8 +61,8 @@ async def test_killing_the_node_that_runs_a_space_loses_no_space(cluster: Cluste
     sid = (await host.ok("POST", "/api/spaces", json={"title": "Failover", "recording": True}))[
         "id"
     ]
-    owner_url = await _owner(cluster, sid)
-    owner = next(node for node in cluster.nodes if node.url == owner_url)
+    first_owner = await owner_url(cluster.database_url, sid)
+    owner = next(node for node in cluster.nodes if node.url == first_owner)
     survivors = [node for node in cluster.nodes if node is not owner]
     near: Node = survivors[0]  # the bots' node: it stays up
 
@@ -129,8 +104,7 @@ async def test_killing_the_node_that_runs_a_space_loses_no_space(cluster: Cluste
 
         await owner.kill()
         killed = time.monotonic()
-        new_owner = await _owner(cluster, sid, other_than=owner_url)
-        assert new_owner != owner_url
+        await owner_url(cluster.database_url, sid, other_than=first_owner)  # taken over
         for name, reports in heard.items():
             await reports.until(
                 lambda: hearing_since(killed), within=40, what=f"{name}: both tones again"
@@ -142,7 +116,7 @@ async def test_killing_the_node_that_runs_a_space_loses_no_space(cluster: Cluste
         assert bots["host"].offers >= 2
 
     # Every write acknowledged before or during the kill is in the database.
-    db = await _db(cluster)
+    db = await database(cluster.database_url)
     try:
         stored = Counter(
             {
