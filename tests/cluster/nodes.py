@@ -10,14 +10,13 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import websockets
 from redis.asyncio import Redis
 
 from tests.edge.stack import Account, Origin, register
-from tests.harness import POSTGRES_ADMIN_DSN
+from tests.harness import POSTGRES_ADMIN_DSN, EventStream
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SECRET_KEY = "cluster-tests-secret-key-" + "y" * 24
@@ -89,21 +88,8 @@ async def on(node: Node, account: Account) -> Account:
     return Account(http, account.me)
 
 
-class Stream:
+class Stream(EventStream):
     """A space's event stream on one node, as a client sees it."""
-
-    def __init__(self, ws: websockets.ClientConnection) -> None:
-        self.ws = ws
-        self.seen: list[dict[str, Any]] = []
-        self.snapshot: dict[str, Any] = {}
-
-    async def until(self, predicate: Any, *, within: float = 15) -> dict[str, Any]:
-        async with asyncio.timeout(within):
-            while True:
-                event: dict[str, Any] = json.loads(await self.ws.recv())
-                self.seen.append(event)
-                if predicate(event):
-                    return event
 
     async def closed(self, *, within: float = 15) -> int | None:
         """Read until the server closes the stream; its close code."""

@@ -13,30 +13,18 @@ from typing import Any
 import m3u8
 import pytest
 
-from salon.bots.analysis import tone_strength
-from salon.bots.console import Report
 from salon.bots.listener import HlsListener
 from salon.bots.stage_bot import StageBot
 from salon.media.hls.stream import SEGMENT_SECONDS
 from tests.cluster.conftest import Cluster
 from tests.cluster.nodes import Node, database, on, owner_url, person
 from tests.edge.stack import Account
-from tests.media.bot_reports import Reports, report, speaking_bot
+from tests.media.bot_reports import Reports, bot_token, hears, report, speaking_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 HOST_HZ, SPEAKER_HZ = 300.0, 660.0
-HEARD = 0.05
 EMOJI = ["👏", "🔥", "😂", "❤️", "💯"]
-
-
-def _hears(report: Report, *frequencies: float) -> bool:
-    audio = report.status.audio
-    return report.status.hearing and all(tone_strength(audio, f) > HEARD for f in frequencies)
-
-
-async def _token(account: Account) -> str:
-    return str((await account.ok("POST", "/api/me/tokens", json={"name": "bot"}))["token"])
 
 
 async def _write_until(
@@ -71,8 +59,8 @@ async def test_killing_the_node_that_runs_a_space_loses_no_space(cluster: Cluste
     await speaker.ok("POST", f"/api/spaces/{sid}/hand")
     await host.ok("POST", f"/api/spaces/{sid}/participants/{speaker.id}/approve")
     bots: dict[str, StageBot] = {
-        "host": speaking_bot(near.url, sid, await _token(host), HOST_HZ),
-        "speaker": speaking_bot(near.url, sid, await _token(speaker), SPEAKER_HZ),
+        "host": speaking_bot(near.url, sid, await bot_token(host), HOST_HZ),
+        "speaker": speaking_bot(near.url, sid, await bot_token(speaker), SPEAKER_HZ),
     }
     fans = []
     for node in cluster.nodes:  # writes through every node, the doomed one too
@@ -86,9 +74,9 @@ async def test_killing_the_node_that_runs_a_space_loses_no_space(cluster: Cluste
 
     def hearing_since(since: float) -> bool:
         return (
-            any(_hears(r, HOST_HZ) for r in heard["speaker"].after(since))
-            and any(_hears(r, SPEAKER_HZ) for r in heard["host"].after(since))
-            and any(_hears(r, HOST_HZ, SPEAKER_HZ) for r in heard["listener"].after(since))
+            any(hears(r, HOST_HZ) for r in heard["speaker"].after(since))
+            and any(hears(r, SPEAKER_HZ) for r in heard["host"].after(since))
+            and any(hears(r, HOST_HZ, SPEAKER_HZ) for r in heard["listener"].after(since))
         )
 
     async with HlsListener(near.url, sid) as listener, contextlib.AsyncExitStack() as stack:

@@ -8,10 +8,15 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from salon.bots.analysis import tone_strength
 from salon.bots.console import Report, listener_report, report_while, speaker_report
 from salon.bots.listener import HlsListener
 from salon.bots.stage_bot import StageBot
 from salon.bots.tracks import PcmTrack, tone
+from tests.edge.stack import Account
+
+#: A tone "is heard" above this share of the spectrum's energy.
+HEARD = 0.05
 
 #: Reports twice a second: the bots' own lines are per second, the tests want to be quick.
 INTERVAL = 0.5
@@ -58,3 +63,14 @@ def report(bot: StageBot | HlsListener, reports: Reports) -> Coroutine[Any, Any,
             reports.add(listener_report(bot, start, end, end - began))
 
     return report_while(bot.run(), tick, interval=INTERVAL)
+
+
+def hears(report: Report, *frequencies: float) -> bool:
+    """Whether a report's audio (only what arrived in its stretch) holds every tone."""
+    audio = report.status.audio
+    return report.status.hearing and all(tone_strength(audio, f) > HEARD for f in frequencies)
+
+
+async def bot_token(account: Account) -> str:
+    """A personal API token for the account's bot."""
+    return str((await account.ok("POST", "/api/me/tokens", json={"name": "bot"}))["token"])

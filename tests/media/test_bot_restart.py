@@ -11,16 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from salon.bots.analysis import tone_strength
-from salon.bots.console import Report
 from salon.bots.listener import HlsListener
 from salon.bots.stage_bot import StageBot
-from tests.edge.stack import Account, Origin, register
-from tests.media.bot_reports import Reports, report, speaking_bot
+from tests.edge.stack import Origin, register
+from tests.media.bot_reports import Reports, bot_token, hears, report, speaking_bot
 
 HOST_HZ, SPEAKER_HZ = 300.0, 660.0
-#: A tone "is heard" above this share of the spectrum's energy.
-HEARD = 0.05
 
 
 @pytest.fixture
@@ -34,15 +30,6 @@ async def origin(tmp_path: Path) -> AsyncIterator[Origin]:
         await server.stop()
 
 
-async def _token(account: Account) -> str:
-    return str((await account.ok("POST", "/api/me/tokens", json={"name": "bot"}))["token"])
-
-
-def _hears(report: Report, *frequencies: float) -> bool:
-    audio = report.status.audio
-    return report.status.hearing and all(tone_strength(audio, f) > HEARD for f in frequencies)
-
-
 async def test_bots_hear_the_space_again_after_the_server_is_killed_and_restarted(
     origin: Origin,
 ) -> None:
@@ -54,8 +41,8 @@ async def test_bots_hear_the_space_again_after_the_server_is_killed_and_restarte
     await host.ok("POST", f"/api/spaces/{sid}/participants/{speaker.id}/approve")
     # The speaker comes on stage muted; its bot unmutes itself.
     bots: dict[str, StageBot] = {
-        "host": speaking_bot(origin.url, sid, await _token(host), HOST_HZ),
-        "speaker": speaking_bot(origin.url, sid, await _token(speaker), SPEAKER_HZ),
+        "host": speaking_bot(origin.url, sid, await bot_token(host), HOST_HZ),
+        "speaker": speaking_bot(origin.url, sid, await bot_token(speaker), SPEAKER_HZ),
     }
     heard = {name: Reports() for name in ("host", "speaker", "listener")}
     async with HlsListener(origin.url, sid) as listener, contextlib.AsyncExitStack() as stack:
@@ -68,9 +55,9 @@ async def test_bots_hear_the_space_again_after_the_server_is_killed_and_restarte
 
         def hearing_again(since: float) -> bool:
             return (
-                any(_hears(r, HOST_HZ) for r in heard["speaker"].after(since))
-                and any(_hears(r, SPEAKER_HZ) for r in heard["host"].after(since))
-                and any(_hears(r, HOST_HZ, SPEAKER_HZ) for r in heard["listener"].after(since))
+                any(hears(r, HOST_HZ) for r in heard["speaker"].after(since))
+                and any(hears(r, SPEAKER_HZ) for r in heard["host"].after(since))
+                and any(hears(r, HOST_HZ, SPEAKER_HZ) for r in heard["listener"].after(since))
             )
 
         for reports in heard.values():

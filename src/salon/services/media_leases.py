@@ -19,7 +19,7 @@ from salon.domain.errors import NotFound
 from salon.domain.lifecycle import SpaceState
 from salon.events.types import MediaMoved
 from salon.services.context import Context
-from salon.services.media_runs import MediaRun
+from salon.services.media_runs import MediaRun, next_run
 from salon.services.queries import get_space
 from salon.store.models import Space
 
@@ -48,17 +48,9 @@ async def claim(ctx: Context, *, space_id: str, node: str, url: str) -> MediaRun
         space.media_node = node
         space.media_url = url
         space.media_lease_until = now + _ttl(ctx)
-        run = space.media_runs
-        space.media_runs = run + 1
         if previous is not None and previous != node:
             tx.emit(MediaMoved(space_id=space.id, at=now, node=node))
-        return MediaRun(
-            space_id=space.id,
-            run=run,
-            started_at=space.started_at,
-            recording=space.recording,
-            ticketed=space.ticketed,
-        )
+        return next_run(space)
 
 
 async def renew(ctx: Context, *, node: str, space_ids: list[str]) -> set[str]:
