@@ -66,6 +66,7 @@ async def test_a_free_spaces_audio_is_public_and_the_same_for_everyone(server: S
         "credential": None,
         "expires_in": None,
         "replay": False,
+        "gap_seconds": 0.0,
     }
     url = access["playlist_url"]
     # Removal takes away the stage, events and presence of a free space, not its sound.
