@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -19,6 +19,8 @@ from salon.domain.errors import DomainError
 
 if TYPE_CHECKING:
     import uvicorn
+
+    from salon.edge import OriginNode
 
 T = TypeVar("T")
 
@@ -36,13 +38,17 @@ app.add_typer(bot_app, name="bot")
 console = Console()
 
 
-def _setup_logging(level: str) -> None:
+def _setup_logging(level: str, *, quiet: tuple[str, ...] = ()) -> None:
+    """Rich log lines at ``level``; the ``quiet`` loggers only from WARNING."""
     logging.basicConfig(
         level=level.upper(),
         format="%(name)s: %(message)s",
         datefmt="[%X]",
         handlers=[RichHandler(console=console, rich_tracebacks=True, show_path=False)],
     )
+    for name in quiet:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
 
 
 @app.command()
@@ -75,7 +81,21 @@ def serve(
 
 @app.command()
 def edge(
-    origin_port: Annotated[int, typer.Option(help="The Salon origin's port (127.0.0.1).")] = 8000,
+    origin_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Run the Salon origin in this process on this port (127.0.0.1) "
+            "[default: 8000, unless --origin is given]."
+        ),
+    ] = None,
+    origins: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--origin",
+            help="A Salon node already running elsewhere, HOST:PORT; repeat for each node. "
+            "The edge then fronts them and runs no origin itself.",
+        ),
+    ] = None,
     http_port: Annotated[int, typer.Option(help="The edge's HTTP/1.1 port.")] = 8080,
     https_port: Annotated[int, typer.Option(help="The edge's HTTPS (HTTP/2) port.")] = 8443,
     directory: Annotated[
@@ -86,14 +106,29 @@ def edge(
 ) -> None:
     """Run Salon behind its caching edge: the origin on 127.0.0.1, Varnish caching and
     collapsing its audio, nginx in front (HTTP/1.1, and HTTP/2 over TLS with a self-signed
-    certificate). Ctrl-C stops all three."""
+    certificate). Ctrl-C stops all three. With --origin (repeated), front those nodes
+    instead: nginx spreads requests over them, Varnish probes each on /healthz."""
     import uvicorn
 
     from salon.app import create_app
     from salon.edge import Edge, EdgeError
 
     settings = get_settings()
-    _setup_logging(settings.log_level)
+    _setup_logging(settings.log_level, quiet=("httpx",))
+    if origins:
+        if origin_port is not None:
+            console.print("[red]error:[/] give either --origin-port or --origin, not both")
+            raise typer.Exit(code=1)
+        _front(
+            origins,
+            http_port=http_port,
+            https_port=https_port,
+            directory=directory or settings.var_dir / "edge",
+            cache_size=cache_size,
+            settings=settings,
+        )
+        return
+    origin_port = origin_port or 8000
     _check_database(settings)
     origin = _edge_origin(
         uvicorn.Config(
@@ -177,6 +212,98 @@ def edge(
         console.print(f"[red]edge:[/] {exc}")
         raise typer.Exit(code=1) from None
     console.print("Stopped Salon, Varnish and nginx.")
+
+
+def _front(
+    origins: list[str],
+    *,
+    http_port: int,
+    https_port: int,
+    directory: Path,
+    cache_size: str,
+    settings: Settings,
+) -> None:
+    """``salon edge --origin …``: nginx and Varnish in front of nodes running elsewhere."""
+    from salon.edge import Edge, EdgeError, parse_origins
+
+    if not (settings.secret_key or settings.edge_secret_key):
+        console.print(
+            "[red]error:[/] in front of other nodes the edge needs their SALON_SECRET_KEY "
+            "(or SALON_EDGE_SECRET_KEY) to check audio credentials and report listeners"
+        )
+        raise typer.Exit(code=1)
+    try:
+        nodes = parse_origins(origins)
+        front = Edge(
+            origins=nodes,
+            http_port=http_port,
+            https_port=https_port,
+            directory=directory,
+            edge_secret=settings.edge_secret(),
+            cache_size=cache_size,
+        )
+    except EdgeError as exc:
+        console.print(f"[red]edge:[/] {exc}")
+        raise typer.Exit(code=1) from None
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            with console.status("Starting Varnish and nginx…"):
+                starting = asyncio.ensure_future(front.start())
+                stopping = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if not starting.done():
+                    starting.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await starting
+                    return
+                starting.result()
+            up = await _answering(nodes)
+            certificate = front.certificate.certificate if front.certificate else "?"
+            console.print(
+                f"[bold]Salon's edge[/] on [bold]{front.http_url}[/] and "
+                f"[bold]{front.https_url}[/] (HTTP/2; self-signed certificate {certificate}) "
+                f"in front of {len(nodes)} node(s); logs in {front.logs}. Ctrl-C stops it."
+            )
+            for node, answers in zip(nodes, up, strict=True):
+                state = "[green]answers /healthz[/]" if answers else "[yellow]not answering yet[/]"
+                console.print(f"  origin {node}: {state}")
+            stopping = asyncio.ensure_future(stop.wait())
+            watching = asyncio.ensure_future(front.wait())
+            done, _ = await asyncio.wait({stopping, watching}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            watching.cancel()
+            if watching in done:
+                raise EdgeError(f"{watching.result()} stopped by itself; see {front.logs}")
+        finally:
+            with console.status("Stopping nginx and Varnish…"):
+                await front.stop()
+
+    try:
+        asyncio.run(run())
+    except EdgeError as exc:
+        console.print(f"[red]edge:[/] {exc}")
+        raise typer.Exit(code=1) from None
+    console.print("Stopped Varnish and nginx.")
+
+
+async def _answering(nodes: Sequence[OriginNode]) -> list[bool]:
+    """Which nodes answer /healthz with 200 now (each given 2 s)."""
+    import httpx
+
+    async def one(client: httpx.AsyncClient, node: OriginNode) -> bool:
+        try:
+            return (await client.get(f"{node.url}/healthz")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    async with httpx.AsyncClient(timeout=2) as client:
+        return list(await asyncio.gather(*(one(client, node) for node in nodes)))
 
 
 def _edge_origin(config: uvicorn.Config) -> uvicorn.Server:

@@ -1,6 +1,7 @@
 """The caching edge: nginx (TLS, HTTP/2, routing, the WebSocket, the ticketed-audio credential
 check, CORS) in front of Varnish (the audio cache, collapsing requests) in front of the Salon
-origin. ``salon edge`` and the edge tests start it with :class:`Edge`.
+origin: one node, or several that each answer any request. ``salon edge``, ``salon cluster``
+and the edge tests start it with :class:`Edge`.
 
 Configuration templates live in ``deploy/nginx/salon.conf`` and ``deploy/varnish/salon.vcl``;
 see ``deploy/README.md``.
@@ -12,6 +13,7 @@ import asyncio
 import shutil
 import socket
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -25,9 +27,15 @@ from salon.edge.processes import (
     start_varnish,
     worker_user,
 )
-from salon.edge.render import EdgeLayout, TemplateError, render_nginx, render_varnish
+from salon.edge.render import (
+    EdgeLayout,
+    OriginNode,
+    TemplateError,
+    render_nginx,
+    render_varnish,
+)
 
-__all__ = ["Edge", "EdgeError", "EdgeLayout", "free_port"]
+__all__ = ["Edge", "EdgeError", "EdgeLayout", "OriginNode", "free_port", "parse_origins"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -49,6 +57,15 @@ def check_free(host: str, port: int) -> None:
             raise EdgeError(f"{host}:{port} is in use ({exc.strerror})") from None
 
 
+def parse_origins(origins: Sequence[str | OriginNode]) -> tuple[OriginNode, ...]:
+    """``HOST:PORT`` (or bare ``PORT``, on 127.0.0.1) strings as origin nodes; EdgeError if
+    one is malformed."""
+    try:
+        return tuple(o if isinstance(o, OriginNode) else OriginNode.parse(o) for o in origins)
+    except TemplateError as exc:
+        raise EdgeError(str(exc)) from None
+
+
 def _write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read (the nginx one holds the edge secret)."""
     path.touch(mode=0o600, exist_ok=True)
@@ -57,13 +74,15 @@ def _write_private(path: Path, text: str) -> None:
 
 
 class Edge:
-    """nginx and Varnish in front of a Salon origin on 127.0.0.1:``origin_port``.
+    """nginx and Varnish in front of a Salon origin on 127.0.0.1:``origin_port``, or in front
+    of several nodes (``origins``: ``HOST:PORT`` each; any node answers any request).
 
     ``async with Edge(...) as edge:`` renders the configuration into ``directory`` (with a
     self-signed certificate under ``directory/tls``, logs under ``directory/logs``), starts
     Varnish on ``varnish_port`` (a free one by default) and nginx on ``http_port`` (HTTP/1.1)
     and ``https_port`` (HTTP/2 and HTTP/1.1 over TLS), all on 127.0.0.1, and stops both on
-    exit. Runtime state (pid file, nginx's temporary files, Varnish's work directory) lives
+    exit. It reports the listeners nginx counted to one node (the next one if that fails).
+    Runtime state (pid file, nginx's temporary files, Varnish's work directory) lives
     in a fresh directory under the system's temporary directory, removed on exit, so that
     nginx's workers (``nobody`` when started as root) and Varnish's (``vcache``) can reach it
     whatever ``directory``'s permissions are.
@@ -72,7 +91,8 @@ class Edge:
     def __init__(
         self,
         *,
-        origin_port: int,
+        origin_port: int | None = None,
+        origins: Sequence[str | OriginNode] = (),
         http_port: int = 8080,
         https_port: int = 8443,
         directory: Path,
@@ -82,7 +102,11 @@ class Edge:
         access_log: bool = False,
         report_every: float = REPORT_EVERY_SECONDS,
     ) -> None:
-        self.origin_port = origin_port
+        if (origin_port is None) == (not origins):
+            raise EdgeError("give the edge either origin_port or origins")
+        self.origins = (
+            parse_origins(origins) if origins else (OriginNode("127.0.0.1", origin_port or 0),)
+        )
         self.http_port = http_port
         self.https_port = https_port
         self.varnish_port = varnish_port
@@ -112,13 +136,18 @@ class Edge:
         return f"http://{self.host}:{self.varnish_port}"
 
     @property
+    def origin_port(self) -> int:
+        """The first origin node's port (the only one's, for a single local origin)."""
+        return self.origins[0].port
+
+    @property
     def logs(self) -> Path:
         return self.directory / "logs"
 
     def layout(self, runtime: Path, certificate: CertificateFiles) -> EdgeLayout:
         assert self.varnish_port is not None
         return EdgeLayout(
-            origin_port=self.origin_port,
+            origins=self.origins,
             http_port=self.http_port,
             https_port=self.https_port,
             varnish_port=self.varnish_port,
@@ -175,7 +204,7 @@ class Edge:
             )
             self.reporter = ListenerReporter(
                 path=layout.listeners_log,
-                origin=f"http://{layout.origin_host}:{self.origin_port}",
+                origins=[origin.url for origin in self.origins],
                 edge_secret=self._edge_secret,
                 name=f"{self.host}:{self.http_port}",
                 interval=self.report_every,
