@@ -85,7 +85,7 @@ def edge(
         int | None,
         typer.Option(
             help="Run the Salon origin in this process on this port (127.0.0.1) "
-            "[default: 8000, unless --origin is given]."
+            "\\[default: 8000, unless --origin is given]."
         ),
     ] = None,
     origins: Annotated[
@@ -100,7 +100,7 @@ def edge(
     https_port: Annotated[int, typer.Option(help="The edge's HTTPS (HTTP/2) port.")] = 8443,
     directory: Annotated[
         Path | None,
-        typer.Option(help="Rendered configuration, certificate and logs [default: VAR_DIR/edge]"),
+        typer.Option(help="Rendered configuration, certificate and logs \\[default: VAR_DIR/edge]"),
     ] = None,
     cache_size: Annotated[str, typer.Option(help="Varnish's memory for audio.")] = "256m",
 ) -> None:
@@ -304,6 +304,103 @@ async def _answering(nodes: Sequence[OriginNode]) -> list[bool]:
 
     async with httpx.AsyncClient(timeout=2) as client:
         return list(await asyncio.gather(*(one(client, node) for node in nodes)))
+
+
+@app.command()
+def cluster(
+    node_port: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--node-port",
+            help="A node's port on 127.0.0.1; repeat once per node \\[default: 8001 8002 8003].",
+        ),
+    ] = None,
+    http_port: Annotated[int, typer.Option(help="The edge's HTTP/1.1 port.")] = 8080,
+    https_port: Annotated[int, typer.Option(help="The edge's HTTPS (HTTP/2) port.")] = 8443,
+    database: Annotated[
+        str, typer.Option(help="The cluster's own PostgreSQL database (created if missing).")
+    ] = "salon_cluster",
+    postgres: Annotated[
+        str, typer.Option(help="The PostgreSQL server (a postgresql:// URL, no database).")
+    ] = "postgresql://postgres@127.0.0.1:5432",
+    redis: Annotated[str, typer.Option(help="The Redis the nodes share.")] = (
+        "redis://127.0.0.1:6379/0"
+    ),
+    redis_prefix: Annotated[
+        str, typer.Option(help="The cluster's own Redis key prefix.")
+    ] = "salon-cluster:",
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            help="Secret key, recordings, nodes' var directories, edge and logs "
+            "\\[default: VAR_DIR/cluster]"
+        ),
+    ] = None,
+    cache_size: Annotated[str, typer.Option(help="Varnish's memory for audio.")] = "256m",
+) -> None:
+    """Run several Salon nodes on PostgreSQL and Redis behind the caching edge, all on
+    127.0.0.1, for trying Salon as several nodes. Ctrl-C stops everything."""
+    from salon.cluster import DEFAULT_NODE_PORTS, ClusterError, ClusterPlan, run_cluster
+
+    settings = get_settings()
+    # Each request of the health checks and listener reports is no news.
+    _setup_logging(settings.log_level, quiet=("httpx", "alembic"))
+    plan = ClusterPlan(
+        directory=directory or settings.var_dir / "cluster",
+        database=database,
+        postgres=postgres,
+        redis_url=redis,
+        redis_prefix=redis_prefix,
+        node_ports=tuple(node_port or DEFAULT_NODE_PORTS),
+        http_port=http_port,
+        https_port=https_port,
+        cache_size=cache_size,
+    )
+
+    def say(line: str) -> None:
+        console.print(line, highlight=False, soft_wrap=True)
+
+    try:
+        outcome = asyncio.run(run_cluster(plan, say=say, status=console.status))
+    except ClusterError as exc:
+        console.print(f"[red]cluster:[/] {exc}", highlight=False)
+        raise typer.Exit(code=1) from None
+    console.print(f"Cluster {outcome}: its nodes, Varnish and nginx are down.")
+
+
+@app.command("cluster-clean")
+def cluster_clean(
+    database: Annotated[str, typer.Option(help="The cluster's database.")] = "salon_cluster",
+    postgres: Annotated[str, typer.Option(help="The PostgreSQL server.")] = (
+        "postgresql://postgres@127.0.0.1:5432"
+    ),
+    redis: Annotated[str, typer.Option(help="The Redis the nodes share.")] = (
+        "redis://127.0.0.1:6379/0"
+    ),
+    redis_prefix: Annotated[
+        str, typer.Option(help="The cluster's Redis key prefix (only its keys go).")
+    ] = "salon-cluster:",
+    directory: Annotated[
+        Path | None, typer.Option(help="The cluster's folder \\[default: VAR_DIR/cluster]")
+    ] = None,
+) -> None:
+    """Forget `salon cluster`'s state: drop its database, delete its Redis keys (its prefix
+    only) and its folder. Refuses while the cluster runs."""
+    from salon.cluster import ClusterError, ClusterPlan, clean_cluster
+
+    settings = get_settings()
+    plan = ClusterPlan(
+        directory=directory or settings.var_dir / "cluster",
+        database=database,
+        postgres=postgres,
+        redis_url=redis,
+        redis_prefix=redis_prefix,
+    )
+    try:
+        asyncio.run(clean_cluster(plan, lambda line: console.print(line, highlight=False)))
+    except ClusterError as exc:
+        console.print(f"[red]cluster-clean:[/] {exc}", highlight=False)
+        raise typer.Exit(code=1) from None
 
 
 def _edge_origin(config: uvicorn.Config) -> uvicorn.Server:
