@@ -103,6 +103,13 @@ def edge(
         typer.Option(help="Rendered configuration, certificate and logs \\[default: VAR_DIR/edge]"),
     ] = None,
     cache_size: Annotated[str, typer.Option(help="Varnish's memory for audio.")] = "256m",
+    listen: Annotated[
+        str,
+        typer.Option(
+            help="The address nginx listens on (0.0.0.0: every interface, as in a "
+            "container). Varnish and a local origin stay on 127.0.0.1."
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Run Salon behind its caching edge: the origin on 127.0.0.1, Varnish caching and
     collapsing its audio, nginx in front (HTTP/1.1, and HTTP/2 over TLS with a self-signed
@@ -126,6 +133,7 @@ def edge(
             directory=directory or settings.var_dir / "edge",
             cache_size=cache_size,
             settings=settings,
+            listen=listen,
         )
         return
     origin_port = origin_port or 8000
@@ -149,6 +157,7 @@ def edge(
         directory=directory or settings.var_dir / "edge",
         edge_secret=settings.edge_secret(),
         cache_size=cache_size,
+        listen=listen,
     )
 
     async def run() -> None:
@@ -222,6 +231,7 @@ def _front(
     directory: Path,
     cache_size: str,
     settings: Settings,
+    listen: str,
 ) -> None:
     """``salon edge --origin …``: nginx and Varnish in front of nodes running elsewhere."""
     from salon.edge import Edge, EdgeError, parse_origins
@@ -241,6 +251,7 @@ def _front(
             directory=directory,
             edge_secret=settings.edge_secret(),
             cache_size=cache_size,
+            listen=listen,
         )
     except EdgeError as exc:
         console.print(f"[red]edge:[/] {exc}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from salon.edge import EdgeError, parse_origins
+from salon.edge import Edge, EdgeError, parse_origins
 from salon.edge.certificate import ensure_certificate
 from salon.edge.render import (
     EdgeLayout,
@@ -172,3 +172,22 @@ def test_certificate_for_loopback_kept_while_valid(tmp_path: Path) -> None:
     assert "localhost" in names.get_values_for_type(x509.DNSName)
     again = ensure_certificate(tmp_path)
     assert again.certificate.read_bytes() == files.certificate.read_bytes()
+
+
+def test_nginx_can_listen_on_every_interface_while_varnish_stays_on_loopback(
+    tmp_path: Path,
+) -> None:
+    text = render_nginx(layout(tmp_path, listen="0.0.0.0"))
+    assert "listen 0.0.0.0:8080;" in text
+    assert "listen 0.0.0.0:8443 ssl http2;" in text
+    assert "server 127.0.0.1:6081;" in text
+    edge = Edge(
+        origins=["node1:8000"],
+        listen="0.0.0.0",
+        directory=tmp_path,
+        edge_secret=SECRET,
+        http_port=8080,
+    )
+    # This machine reaches a wildcard listener on loopback.
+    assert edge.http_url == "http://127.0.0.1:8080"
+    assert edge.origins == (OriginNode("node1", 8000),)

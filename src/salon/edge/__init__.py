@@ -80,12 +80,12 @@ class Edge:
     ``async with Edge(...) as edge:`` renders the configuration into ``directory`` (with a
     self-signed certificate under ``directory/tls``, logs under ``directory/logs``), starts
     Varnish on ``varnish_port`` (a free one by default) and nginx on ``http_port`` (HTTP/1.1)
-    and ``https_port`` (HTTP/2 and HTTP/1.1 over TLS), all on 127.0.0.1, and stops both on
-    exit. It reports the listeners nginx counted to one node (the next one if that fails).
-    Runtime state (pid file, nginx's temporary files, Varnish's work directory) lives
-    in a fresh directory under the system's temporary directory, removed on exit, so that
-    nginx's workers (``nobody`` when started as root) and Varnish's (``vcache``) can reach it
-    whatever ``directory``'s permissions are.
+    and ``https_port`` (HTTP/2 and HTTP/1.1 over TLS), all on 127.0.0.1 (nginx on ``listen``
+    if given, e.g. 0.0.0.0 in a container), and stops both on exit. It reports the listeners
+    nginx counted to one node (the next one if that fails). Runtime state (pid file, nginx's
+    temporary files, Varnish's work directory) lives in a fresh directory under the system's
+    temporary directory, removed on exit, so that nginx's workers (``nobody`` when started as
+    root) and Varnish's (``vcache``) can reach it whatever ``directory``'s permissions are.
     """
 
     def __init__(
@@ -101,6 +101,7 @@ class Edge:
         cache_size: str = "256m",
         access_log: bool = False,
         report_every: float = REPORT_EVERY_SECONDS,
+        listen: str = "127.0.0.1",
     ) -> None:
         if (origin_port is None) == (not origins):
             raise EdgeError("give the edge either origin_port or origins")
@@ -115,7 +116,10 @@ class Edge:
         self._edge_secret = edge_secret
         self.cache_size = cache_size
         self.access_log = access_log
+        #: Where Varnish listens, and the address this machine reaches nginx at.
         self.host = "127.0.0.1"
+        #: Where nginx listens: 127.0.0.1, or e.g. 0.0.0.0 in a container.
+        self.listen = listen
         self.runtime: Path | None = None
         self.certificate: CertificateFiles | None = None
         self._nginx: Child | None = None
@@ -124,12 +128,17 @@ class Edge:
         self.reporter: ListenerReporter | None = None
 
     @property
+    def nginx_host(self) -> str:
+        """Where this machine reaches nginx: its listen address, 127.0.0.1 for a wildcard."""
+        return self.host if self.listen in ("0.0.0.0", "[::]") else self.listen
+
+    @property
     def http_url(self) -> str:
-        return f"http://{self.host}:{self.http_port}"
+        return f"http://{self.nginx_host}:{self.http_port}"
 
     @property
     def https_url(self) -> str:
-        return f"https://{self.host}:{self.https_port}"
+        return f"https://{self.nginx_host}:{self.https_port}"
 
     @property
     def varnish_url(self) -> str:
@@ -156,7 +165,7 @@ class Edge:
             certificate_key=certificate.key,
             logs=self.logs,
             runtime=runtime,
-            listen=self.host,
+            listen=self.listen,
             worker_user=worker_user(),
             access_log=self.access_log,
         )
@@ -164,8 +173,9 @@ class Edge:
     async def start(self) -> None:
         if self.varnish_port is None:
             self.varnish_port = free_port(self.host)
-        for port in (self.http_port, self.https_port, self.varnish_port):
-            check_free(self.host, port)
+        check_free(self.host, self.varnish_port)
+        for port in (self.http_port, self.https_port):
+            check_free(self.listen, port)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(exist_ok=True)
         self.certificate = ensure_certificate(self.directory / "tls")
@@ -199,14 +209,14 @@ class Edge:
                 config=config,
                 prefix=self.runtime,
                 error_log=self.logs / "nginx-error.log",
-                host=self.host,
+                host=self.nginx_host,
                 port=self.http_port,
             )
             self.reporter = ListenerReporter(
                 path=layout.listeners_log,
                 origins=[origin.url for origin in self.origins],
                 edge_secret=self._edge_secret,
-                name=f"{self.host}:{self.http_port}",
+                name=f"{self.nginx_host}:{self.http_port}",
                 interval=self.report_every,
             )
             self.reporter.start()
