@@ -37,7 +37,7 @@ from rich.console import Console
 from rich.table import Table
 from tests.harness import FAST_HASHING, OffsetClock, Server
 
-from salon.bots.listener import Part, Playlist
+from salon.bots.playlist import Part, Playlist
 from salon.bots.speaker import WhipSpeaker
 from salon.config import Settings
 from salon.media.mixer import downmix_to_mono

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.types import Receive, Scope, Send
 
 from salon import __version__
@@ -32,6 +33,7 @@ from salon.api import (
     webapp,
 )
 from salon.api.deps import SESSION_COOKIE
+from salon.api.forward import Forwarder
 from salon.api.hls_fast import HlsFastPath
 from salon.api.middleware import AudioCors, OriginCheck, PrivateNoStore, RequestMetrics
 from salon.clock import Clock, SystemClock
@@ -44,6 +46,7 @@ from salon.events.redis_bus import RedisBus
 from salon.media.engine import MediaEngine
 from salon.media.hls.stream import SEGMENT_SECONDS
 from salon.metrics import SWEEPS
+from salon.ownership import MediaOwnership
 from salon.payments import make_provider
 from salon.services import audience as audience_service
 from salon.services import payments, presence, reactions, recordings
@@ -51,6 +54,7 @@ from salon.services.audience import AudienceMeter
 from salon.services.audience_view import AudienceFeeds
 from salon.services.connections import ConnectionCounts, Connections
 from salon.services.context import Context, make_hasher
+from salon.services.node_audience import NodeAudience
 from salon.services.node_presence import NodeConnections
 from salon.services.rate_limits import RateLimits
 from salon.store.db import create_engine, create_sessionmaker
@@ -129,9 +133,25 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.engine = media_engine
         app.state.audience_feeds = AudienceFeeds(ctx, speaking=media_engine.speaking)
         media_engine.listener_hooks.append(_count_players(ctx))
-        sweeper = asyncio.create_task(_sweep_forever(ctx), name="salon-sweeper")
+        ownership = MediaOwnership(ctx, media_engine, node=node, url=settings.own_url)
+        app.state.ownership = ownership
+        app.state.forwarder = Forwarder()
+        node_audience = (
+            None
+            if redis is None
+            else NodeAudience(
+                redis,
+                prefix=settings.redis_prefix,
+                node=node,
+                window_seconds=settings.audience_window_seconds,
+            )
+        )
+        sweeper = asyncio.create_task(
+            _sweep_forever(ctx, media_engine, node_audience), name="salon-sweeper"
+        )
         bursts = asyncio.create_task(_send_bursts_forever(ctx), name="salon-reaction-bursts")
         upkeep = asyncio.create_task(connections.run(), name="salon-node-heartbeat")
+        leases = asyncio.create_task(ownership.run(), name="salon-media-leases")
         log.info(
             "salon %s ready as node %s (database: %s%s)",
             __version__,
@@ -142,12 +162,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         try:
             yield
         finally:
-            for task in (sweeper, bursts, upkeep):
+            for task in (leases, sweeper, bursts, upkeep):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await app.state.audience_feeds.close()
+            await ownership.close()
             await media_engine.close()
+            await app.state.forwarder.close()
             await ctx.payments.close()
             await connections.close()
             await bus.close()
@@ -246,8 +268,11 @@ async def _send_bursts_forever(ctx: Context) -> None:
             log.exception("reaction bursts failed; will try again")
 
 
-async def _sweep_forever(ctx: Context) -> None:
-    """Grace periods every few seconds; expired recordings every hour."""
+async def _sweep_forever(
+    ctx: Context, engine: MediaEngine, node_audience: NodeAudience | None
+) -> None:
+    """Grace periods every few seconds; expired recordings every hour. Among several nodes,
+    players are counted across them and each announces the spaces whose media it runs."""
     loop = asyncio.get_running_loop()
     next_purge = loop.time()
     while True:
@@ -255,7 +280,14 @@ async def _sweep_forever(ctx: Context) -> None:
         try:
             await presence.sweep(ctx)
             await payments.sweep(ctx)  # lapsed ticket holds, the refund outbox
-            await audience_service.announce_changes(ctx)
+            if node_audience is None:
+                await audience_service.announce_changes(ctx)
+            else:
+                try:
+                    await node_audience.exchange(ctx.audience)
+                except (RedisError, OSError) as exc:
+                    log.warning("players not exchanged with the other nodes (%s)", exc)
+                await audience_service.announce_changes(ctx, only=list(engine.rooms))
             SWEEPS.inc()
             if loop.time() >= next_purge:
                 next_purge = loop.time() + PURGE_EVERY_SECONDS

@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -66,6 +66,8 @@ def serve(
     _check_database(settings)
     listen_host = host or settings.host
     listen_port = port or settings.port
+    # What this node is reached at (its media leases name it, for the other nodes).
+    settings = settings.model_copy(update={"host": listen_host, "port": listen_port})
     console.print(f"[bold]Salon[/] on http://{listen_host}:{listen_port}  (API docs: /docs)")
     uvicorn.run(
         create_app(settings),
@@ -138,6 +140,7 @@ def edge(
         return
     origin_port = origin_port or 8000
     _check_database(settings)
+    settings = settings.model_copy(update={"host": "127.0.0.1", "port": origin_port})
     origin = _edge_origin(
         uvicorn.Config(
             create_app(settings),
@@ -571,6 +574,12 @@ def user_promote(handle: Annotated[str, typer.Argument(help="The account to make
 
 ServerOpt = Annotated[str, typer.Option(help="Salon's base URL.")]
 SpaceOpt = Annotated[str, typer.Option("--space", help="The space's id.")]
+GiveUpOpt = Annotated[
+    float,
+    typer.Option(
+        min=0.1, help="Stop (exit 1) after this many seconds in a row without hearing the space."
+    ),
+]
 
 
 @bot_app.command("speak")
@@ -584,73 +593,86 @@ def bot_speak(
         float | None, typer.Option(help="Speak a sine tone of this pitch (Hz).")
     ] = None,
     seconds: Annotated[float, typer.Option(help="How long to speak; 0 = until Ctrl-C.")] = 0,
+    give_up_after: GiveUpOpt = 60.0,
     server: ServerOpt = "http://127.0.0.1:8000",
 ) -> None:
-    """Join a space's stage over WebRTC (WHIP) and speak a file or a tone."""
-    from salon.bots.analysis import dominant_frequency
-    from salon.bots.speaker import WhipRefused, WhipSpeaker
+    """Hold a stage seat in a space and speak a file or a tone over WebRTC (WHIP).
+
+    Keeps the space's event stream open (presence), unmutes itself unless a host muted it,
+    reconnects after drops and restarts, and prints each second what it heard in that second.
+    """
+    import time
+
+    from salon.bots.console import report_while, speaker_report
+    from salon.bots.stage_bot import StageBot
     from salon.bots.tracks import PcmTrack, read_audio
     from salon.bots.tracks import tone as make_tone
-    from salon.media.levels import level_dbfs
 
     if (file is None) == (tone is None):
         raise typer.BadParameter("give exactly one of --file or --tone")
     pcm = read_audio(file) if file is not None else make_tone(tone or 440.0, 1.0)
 
     async def run() -> None:
-        async with WhipSpeaker(server, space, token, PcmTrack(pcm)) as bot:
-            console.print(f"[green]Speaking[/] in space {space} (session {bot.location})")
-            elapsed = 0.0
-            while seconds <= 0 or elapsed < seconds:
-                await asyncio.sleep(1.0)
-                elapsed += 1.0
-                heard = bot.recent(1.0)
-                console.print(
-                    f"{elapsed:5.0f}s  connection {bot.pc.connectionState:<10} hearing "
-                    f"{level_dbfs(heard):6.1f} dBFS, strongest {dominant_frequency(heard):6.0f} Hz"
-                )
-                if bot.closed.is_set():
-                    console.print("[yellow]The server closed the connection.[/]")
-                    return
+        bot = StageBot(server, space, token, lambda: PcmTrack(pcm), give_up_after=give_up_after)
+        began = time.monotonic()
 
-    try:
-        asyncio.run(run())
-    except WhipRefused as exc:
-        console.print(f"[red]Refused:[/] {exc}")
-        raise typer.Exit(code=1) from None
-    except KeyboardInterrupt:
-        pass
+        def tick(start: float, end: float) -> None:
+            _say(speaker_report(bot, start, end, end - began).line)
+
+        await report_while(bot.run(), tick, seconds=seconds)
+
+    _run_bot(run)
 
 
 @bot_app.command("listen")
 def bot_listen(
     space: SpaceOpt,
-    seconds: Annotated[float, typer.Option(help="How long to listen.")] = 10,
+    seconds: Annotated[float, typer.Option(help="How long to listen; 0 = until Ctrl-C.")] = 10,
     token: Annotated[
         str | None, typer.Option(envvar="SALON_TOKEN", help="Personal API token (optional).")
     ] = None,
+    give_up_after: GiveUpOpt = 60.0,
     server: ServerOpt = "http://127.0.0.1:8000",
 ) -> None:
-    """Follow a space's LL-HLS stream and report what it hears, second by second."""
-    import statistics
+    """Follow a space's LL-HLS stream and report, second by second, the parts that arrived.
 
-    from salon.bots.analysis import dominant_frequency
+    Keeps following across errors and server restarts; exits 0 when the space ends.
+    """
+    import time
+
+    from salon.bots.console import listener_report, report_while
     from salon.bots.listener import HlsListener
-    from salon.media.levels import level_dbfs
 
     headers = {"Authorization": f"Bearer {token}"} if token else None
 
     async def run() -> None:
-        async with HlsListener(server, space, headers=headers) as hls:
-            for second in range(1, int(seconds) + 1):
-                audio = await hls.listen(1.0)
-                delay = statistics.median(hls.delays[-5:]) if hls.delays else float("nan")
-                console.print(
-                    f"{second:5d}s  level {level_dbfs(audio):6.1f} dBFS, strongest "
-                    f"{dominant_frequency(audio):6.0f} Hz, {delay * 1000:5.0f} ms behind live"
-                )
+        async with HlsListener(server, space, headers=headers, give_up_after=give_up_after) as hls:
+            began = time.monotonic()
 
-    asyncio.run(run())
+            def tick(start: float, end: float) -> None:
+                _say(listener_report(hls, start, end, end - began).line)
+
+            await report_while(hls.run(), tick, seconds=seconds)
+
+    _run_bot(run)
+
+
+def _say(line: str, style: str = "") -> None:
+    """One line, never wrapped (monitors read these line by line) and never markup."""
+    console.print(line, style=style, markup=False, highlight=False, soft_wrap=True)
+
+
+def _run_bot(work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a bot; when it stops, say why in one line and exit with its code."""
+    from salon.bots.outcomes import BotStopped
+
+    try:
+        asyncio.run(work())
+    except BotStopped as stop:
+        _say(stop.line, "green" if stop.exit_code == 0 else "red")
+        raise typer.Exit(code=stop.exit_code) from None
+    except KeyboardInterrupt:
+        pass
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import socket
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
@@ -101,6 +102,19 @@ class Settings(BaseSettings):
         description="How often a node renews its heartbeat in Redis; a node silent for three "
         "times this is treated as gone (its connections closed, grace periods started).",
     )
+    node_url: str = Field(
+        default="",
+        description="Where the other nodes reach this one (http://10.0.0.5:8000): requests "
+        "for a space's media that another node runs are forwarded to it. Default: "
+        "http://HOST:PORT as served.",
+    )
+    media_lease_seconds: float = Field(
+        default=3.0,
+        ge=1,
+        le=60,
+        description="How long a node's lease on a live space's media lasts unrenewed (renewed "
+        "three times as often): after a node dies another takes its spaces within about this.",
+    )
     recordings_path: Path | None = Field(
         default=None,
         description="Where recordings are written; default var/recordings. With several "
@@ -196,6 +210,14 @@ class Settings(BaseSettings):
     @property
     def recordings_dir(self) -> Path:
         return self.recordings_path or self.var_dir / "recordings"
+
+    @property
+    def own_url(self) -> str:
+        """``node_url``, or this node's own address as served."""
+        if self.node_url:
+            return self.node_url.rstrip("/")
+        host = socket.getfqdn() if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def rate_limit_storage_uri(self) -> str:

@@ -22,6 +22,14 @@ NODES_REAPED = Counter(
     "salon_nodes_reaped_total",
     "Nodes whose heartbeat lapsed, their connections treated as closed by this node",
 )
+MEDIA_TAKEOVERS = Counter(
+    "salon_media_takeovers_total",
+    "Live spaces whose media this node took over (a later run: restart or another node)",
+)
+RECORDING_GAPS = Counter(
+    "salon_recording_gap_seconds_total",
+    "Seconds of recordings lost while a space's media restarted or moved to another node",
+)
 WS_CONNECTIONS = Gauge("salon_websocket_connections", "Open event-stream WebSockets")
 SWEEPS = Counter("salon_sweeps_total", "Grace-period sweeps completed")
 SPACES_ENDED_BY_GRACE = Counter(

@@ -10,12 +10,13 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
+import asyncpg
 import websockets
 from redis.asyncio import Redis
 
 from tests.edge.stack import Account, Origin, register
+from tests.harness import POSTGRES_ADMIN_DSN, EventStream
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SECRET_KEY = "cluster-tests-secret-key-" + "y" * 24
@@ -87,21 +88,8 @@ async def on(node: Node, account: Account) -> Account:
     return Account(http, account.me)
 
 
-class Stream:
+class Stream(EventStream):
     """A space's event stream on one node, as a client sees it."""
-
-    def __init__(self, ws: websockets.ClientConnection) -> None:
-        self.ws = ws
-        self.seen: list[dict[str, Any]] = []
-        self.snapshot: dict[str, Any] = {}
-
-    async def until(self, predicate: Any, *, within: float = 15) -> dict[str, Any]:
-        async with asyncio.timeout(within):
-            while True:
-                event: dict[str, Any] = json.loads(await self.ws.recv())
-                self.seen.append(event)
-                if predicate(event):
-                    return event
 
     async def closed(self, *, within: float = 15) -> int | None:
         """Read until the server closes the stream; its close code."""
@@ -138,3 +126,27 @@ async def events(
         yield stream
     finally:
         await ws.close()
+
+
+async def database(database_url: str) -> asyncpg.Connection:
+    """A plain connection to the nodes' database (tests read what the nodes wrote)."""
+    name = database_url.rsplit("/", 1)[1]
+    return await asyncpg.connect(POSTGRES_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}")
+
+
+async def owner_url(database_url: str, space_id: str, *, other_than: str | None = None) -> str:
+    """The URL of the node that holds the space's media lease, once one (not ``other_than``)
+    does."""
+    db = await database(database_url)
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                url = await db.fetchval(
+                    "SELECT media_url FROM spaces WHERE id = $1 AND media_lease_until > now()",
+                    space_id,
+                )
+                if url is not None and url != other_than:
+                    return str(url)
+                await asyncio.sleep(0.05)
+    finally:
+        await db.close()

@@ -9,15 +9,18 @@ from typing import Any
 
 import pytest
 
+from salon.config import Settings
 from tests.cluster.conftest import Cluster
 from tests.cluster.nodes import (
     HOST_GRACE_SECONDS,
     PRESENCE_GRACE_SECONDS,
     REDIS_URL,
+    SECRET_KEY,
     Node,
     Stream,
     events,
     on,
+    owner_url,
     person,
 )
 from tests.edge.stack import Account
@@ -58,7 +61,7 @@ async def test_an_event_committed_on_one_node_reaches_the_others_once_and_in_ord
         )
 
         def moved_back(event: dict[str, Any]) -> bool:
-            return event["type"] == "role_changed" and event["role"] == "listener"
+            return bool(event["type"] == "role_changed" and event["role"] == "listener")
 
         last = (await on_b.until(moved_back))["seq"]
         await on_c.until(moved_back)
@@ -228,3 +231,28 @@ async def test_one_node_restarted_without_redis_ends_a_hostless_space_and_clears
 async def _present(viewer: Account, sid: str, user_id: int) -> bool:
     people = await viewer.ok("GET", f"/api/spaces/{sid}/participants")
     return any(p["user"]["id"] == user_id and p["present"] for p in people)
+
+
+async def test_players_counted_on_one_node_are_announced_by_the_one_running_the_space(
+    cluster: Cluster,
+) -> None:
+    """An edge reports its players to whichever node it reaches; the node running the space's
+    media counts them with its own and tells everyone, once."""
+    a, b, _ = cluster.nodes
+    host = await person(a)
+    sid = await _live_space(host, "Counted across nodes")
+    owner = await owner_url(cluster.database_url, sid)
+    reporter = next(node for node in cluster.nodes if node.url != owner)
+    async with events(b, sid, host) as watcher:
+        async with _client(reporter) as http:
+            answer = await http.post(
+                "/api/edge/listeners",
+                headers={"X-Salon-Edge-Key": Settings(secret_key=SECRET_KEY).edge_secret()},
+                # 40 players: 84 segment requests over 2 s, at 0.96 s a segment
+                json={"edge": "edge-1", "seconds": 2.0, "requests": {sid: 84}},
+            )
+            assert answer.status_code == 204, answer.text
+        counted = await watcher.until(lambda e: e["type"] == "audience_count" and e["count"] > 0)
+    assert counted["count"] == 40
+    announced = [e for e in watcher.seen if e["type"] == "audience_count" and e["count"] == 40]
+    assert len(announced) == 1  # by one node, not by each

@@ -11,7 +11,9 @@ from pathlib import Path
 from tests.harness import FAST_HASHING, throwaway_database
 
 
-def _salon(args: list[str], url: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def _salon(
+    args: list[str], url: str, stdin: str = "", **settings: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "SALON_DATABASE_URL": url,
@@ -19,6 +21,7 @@ def _salon(args: list[str], url: str, stdin: str = "") -> subprocess.CompletedPr
         "SALON_REGISTRATION": "closed",
         **{f"SALON_{k.upper()}": str(v) for k, v in FAST_HASHING.items()},
         "COLUMNS": "120",
+        **{f"SALON_{k.upper()}": v for k, v in settings.items()},
     }
     return subprocess.run(
         [sys.executable, "-m", "salon", *args],
@@ -80,3 +83,39 @@ def test_serving_an_unreachable_database_says_so_in_one_line() -> None:
     ), output
     assert "Traceback" not in output
     assert len(output.splitlines()) <= 3, output  # one line, wrapped at the terminal's width
+
+
+def test_a_node_among_several_refuses_to_start_without_what_they_share(tmp_path: Path) -> None:
+    """With Redis set (several nodes), SQLite, a key of its own and recordings of its own
+    would each split the instance: the node names what is missing and exits."""
+    shown = _salon(
+        ["serve", "--port", "0"],
+        f"sqlite+aiosqlite:///{tmp_path}/salon.db",
+        redis_url="redis://127.0.0.1:6379/0",
+    )
+    assert shown.returncode == 1
+    output = " ".join((shown.stdout + shown.stderr).split())
+    assert "Traceback" not in output
+    assert "need PostgreSQL" in output
+    assert "SALON_SECRET_KEY" in output
+    assert "SALON_RECORDINGS_PATH" in output
+
+
+def test_a_node_that_cannot_reach_redis_says_so_in_one_line(tmp_path: Path) -> None:
+    async def run() -> subprocess.CompletedProcess[str]:
+        async with throwaway_database("postgres", str(tmp_path)) as url:
+            return await asyncio.to_thread(
+                _salon,
+                ["serve", "--port", "0"],
+                url,
+                redis_url="redis://127.0.0.1:9/0",  # discard: nothing listens
+                secret_key="k" * 40,
+                recordings_path=str(tmp_path / "recordings"),
+            )
+
+    shown = asyncio.run(run())
+    assert shown.returncode == 1
+    output = (shown.stdout + shown.stderr).strip()
+    assert "cannot reach Redis at 127.0.0.1:9" in " ".join(output.split()), output
+    assert "Traceback" not in output
+    assert len(output.splitlines()) <= 3, output

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from salon.bots.listener import Playlist
+from salon.bots.playlist import Playlist
 from tests.conftest import ServerFactory
 from tests.harness import Person, Server, client, problem
 from tests.integration.ticketing import buy_and_pay, seller, ticketed_space

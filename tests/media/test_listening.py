@@ -14,7 +14,8 @@ import pytest
 import websockets
 
 from salon.bots.analysis import tone_strength
-from salon.bots.listener import HlsListener, Playlist
+from salon.bots.listener import HlsListener
+from salon.bots.playlist import Playlist
 from salon.bots.speaker import WhipRefused, WhipSpeaker
 from salon.bots.tracks import PcmTrack, tone
 from tests.harness import Person, Server, client, problem

@@ -149,7 +149,9 @@ class HlsFastPath:
 async def _problem(
     status: int, title: str, detail: str, scope: Scope, receive: Receive, send: Send
 ) -> None:
-    response = problem(status, title, detail)
+    # As the routes' error handler does (api/problems.py): a 503 says when to try again.
+    headers = {"Retry-After": "1"} if status == 503 else None
+    response = problem(status, title, detail, headers=headers)
     response.raw_headers += [_ANY_ORIGIN, _NO_STORE]
     await response(scope, receive, send)
 

@@ -9,6 +9,7 @@ from fastapi import Path as FastApiPath
 from pydantic import BaseModel
 
 from salon.api.deps import Ctx, CurrentUser, MaybeUser
+from salon.api.forward import FORWARDED, Forwarder
 from salon.api.hls_live import (
     EDGE_HEADER,
     IMMUTABLE_SECONDS,
@@ -31,9 +32,10 @@ from salon.media.engine import MediaEngine
 from salon.media.hls.recorder import vod_playlist
 from salon.media.offer import UnusableOffer
 from salon.media.room import Room
-from salon.services import listening, media_runs, recordings
-from salon.services.context import Context
+from salon.ownership import MediaOwnership
+from salon.services import listening, media_leases, recordings
 from salon.services.listening import AudioAccess
+from salon.services.media_leases import Lease
 from salon.services.recordings import Recording
 
 router = APIRouter(prefix="/api/spaces/{space_id}", tags=["media"], responses=COMMON_PROBLEMS)
@@ -87,7 +89,9 @@ async def whip_offer(
     if len(body) > MAX_OFFER_BYTES:
         raise TooLarge(f"an SDP offer is at most {MAX_OFFER_BYTES} bytes")
     me = await listening.check_can_speak(ctx, actor=user, space_id=space_id)
-    room = await _live_room(request, ctx, space_id)
+    room = await _live_room(request, space_id)
+    if not isinstance(room, Room):
+        return await _forwarder(request).forward(request, room.url)
     try:
         peer = await room.connect(user.id, body.decode("utf-8", "replace"), muted=me.muted)
     except UnusableOffer as exc:
@@ -118,6 +122,10 @@ async def whip_hang_up(
 ) -> Response:
     """Hang up a speaking connection (only its owner can)."""
     room = _engine(request).room(space_id)
+    if room is None and not request.headers.get(FORWARDED):
+        owner = await media_leases.owner(request.app.state.ctx, space_id=space_id)
+        if owner is not None and owner.node != _ownership(request).node:
+            return await _forwarder(request).forward(request, owner.url)
     if room is None or not await room.hang_up(user.id, session_id):
         raise NotFound("no such speaking session")
     return Response(status_code=204)
@@ -165,7 +173,9 @@ async def hls(
     time). A request for the part the playlist hints at waits for it too. A ticketed space
     answers only under its credential's path (403 here).
     """
-    room = await _live_room(request, ctx, space_id, ended_too=True)
+    room = await _live_room(request, space_id, ended_too=True)
+    if not isinstance(room, Room):
+        return await _forwarder(request).forward(request, room.url)
     if room.ticketed:
         raise Forbidden("this space is ticketed: its audio URLs come from GET /listen")
     return await _serve_live(request, space_id, room, name, hls_msn, hls_part)
@@ -187,7 +197,9 @@ async def hls_with_credential(
     cache (nginx ``secure_link``), and this origin checks it again.
     """
     ctx.audio_credentials.check(credential, space_id=space_id)
-    room = await _live_room(request, ctx, space_id, ended_too=True)
+    room = await _live_room(request, space_id, ended_too=True)
+    if not isinstance(room, Room):
+        return await _forwarder(request).forward(request, room.url)
     return await _serve_live(request, space_id, room, name, hls_msn, hls_part)
 
 
@@ -212,30 +224,30 @@ def _cached(cache_control: str) -> dict[str, str]:
     return {"Cache-Control": cache_control, "Access-Control-Allow-Origin": "*"}
 
 
-async def _live_room(
-    request: Request, ctx: Context, space_id: str, *, ended_too: bool = False
-) -> Room:
-    """This node's room for a live space; only when there is none is the database read.
+async def _live_room(request: Request, space_id: str, *, ended_too: bool = False) -> Room | Lease:
+    """This node's room for a live space, or the lease of the node that runs it (to forward
+    to); only when there is no room here is the database read.
 
     With ``ended_too``, a room that just ended is answered too: players fetch its last
     playlist (with EXT-X-ENDLIST) for a while after the end.
     """
-    engine = _engine(request)
-    room = engine.room(space_id)
+    room = _engine(request).room(space_id)
     if room is not None and (ended_too or not room.ended):
         return room
-    async with engine.opening(space_id):
-        room = engine.room(space_id)
-        if room is None or room.ended:
-            run = await media_runs.begin(ctx, space_id=space_id)
-            room = engine.open_room(
-                space_id,
-                recording=run.recording,
-                ticketed=run.ticketed,
-                run=run.run,
-                started_at=run.started_at,
-            )
-    return room
+    found = await _ownership(request).locate(space_id)
+    if isinstance(found, Room) and found.ended and not ended_too:
+        raise NotFound("this space is not live")
+    return found
+
+
+def _ownership(request: Request) -> MediaOwnership:
+    ownership: MediaOwnership = request.app.state.ownership
+    return ownership
+
+
+def _forwarder(request: Request) -> Forwarder:
+    forwarder: Forwarder = request.app.state.forwarder
+    return forwarder
 
 
 @router.get("/recording/{name}", response_class=Response, responses=_AUDIO_RESPONSES)

@@ -107,6 +107,8 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
         headers = {"Retry-After": str(max(1, round(exc.retry_after + 0.5)))}
     elif exc.status == 401:
         headers = {"WWW-Authenticate": WWW_AUTHENTICATE}
+    elif exc.status == 503:  # a part not there in time, media moving between nodes: soon
+        headers = {"Retry-After": "1"}
     return problem(exc.status, exc.title, exc.detail, headers=headers)
 
 

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections import deque
 from types import TracebackType
 
 import av
 import httpx
 import numpy as np
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import MediaStreamError
 
+from salon.bots.outcomes import problem_detail
 from salon.media.pcm import SAMPLE_RATE, Pcm
 
 
@@ -19,7 +28,11 @@ class WhipSpeaker:
     """Speak into a space over WebRTC (WHIP) and keep what comes back (the mix-minus).
 
     ``async with WhipSpeaker(base_url, space_id, token, track) as bot: ...`` connects on entry
-    and hangs up on exit. ``heard`` holds the received audio as 48 kHz mono PCM chunks.
+    and hangs up on exit. ``heard`` holds the received audio as 48 kHz mono PCM chunks, and
+    ``since(moment)`` only what arrived from that moment on (``time.monotonic``), so a caller
+    can tell audio arriving now from audio kept from before.
+
+    One object is one connection: to reconnect, make another (``StageBot`` does).
     """
 
     def __init__(
@@ -30,15 +43,24 @@ class WhipSpeaker:
         track: MediaStreamTrack,
         *,
         keep_seconds: float = 30.0,
+        ice_servers: list[RTCIceServer] | None = None,
+        request_timeout: float = 30.0,
     ) -> None:
+        """``ice_servers``: None for aiortc's default (a public STUN server), else these
+        (e.g. the server's ``/ice-servers``; an empty list means host candidates only)."""
         self.base_url = base_url.rstrip("/")
         self.space_id = space_id
         self.token = token
         self.track = track
         self.keep_samples = int(keep_seconds * SAMPLE_RATE)
-        self.heard: list[Pcm] = []
+        self.request_timeout = request_timeout
+        #: (arrival time by time.monotonic, audio), oldest first.
+        self._chunks: deque[tuple[float, Pcm]] = deque()
+        self._kept = 0
         self.location: str | None = None
-        self.pc = RTCPeerConnection()
+        self.pc = RTCPeerConnection(
+            RTCConfiguration(iceServers=ice_servers) if ice_servers is not None else None
+        )
         self.closed = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
 
@@ -59,7 +81,9 @@ class WhipSpeaker:
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
         await self.pc.setLocalDescription(await self.pc.createOffer())
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as client:
+        async with httpx.AsyncClient(
+            base_url=self.base_url, timeout=self.request_timeout
+        ) as client:
             response = await client.post(
                 f"/api/spaces/{self.space_id}/whip",
                 content=self.pc.localDescription.sdp,
@@ -67,7 +91,7 @@ class WhipSpeaker:
             )
         if response.status_code != 201:
             await self.pc.close()
-            raise WhipRefused(response.status_code, response.text)
+            raise WhipRefused(response.status_code, problem_detail(response))
         self.location = response.headers["location"]
         await self.pc.setRemoteDescription(RTCSessionDescription(response.text, "answer"))
 
@@ -90,26 +114,48 @@ class WhipSpeaker:
                 frame = await track.recv()
                 if not isinstance(frame, av.AudioFrame):
                     continue
+                arrived = time.monotonic()
                 for mono in resampler.resample(frame):
-                    self.heard.append(mono.to_ndarray().reshape(-1).astype(np.int16))
-                while sum(len(c) for c in self.heard) > self.keep_samples:
-                    self.heard.pop(0)
+                    self._keep(arrived, mono.to_ndarray().reshape(-1).astype(np.int16))
         self.closed.set()
 
+    def _keep(self, arrived: float, pcm: Pcm) -> None:
+        self._chunks.append((arrived, pcm))
+        self._kept += len(pcm)
+        while self._kept > self.keep_samples:
+            self._kept -= len(self._chunks.popleft()[1])
+
+    @property
+    def heard(self) -> list[Pcm]:
+        """What this bot heard (at most ``keep_seconds``), as chunks, oldest first."""
+        return [pcm for _, pcm in self._chunks]
+
+    @property
+    def last_heard_at(self) -> float | None:
+        """When (time.monotonic) the last audio frame arrived; None before the first."""
+        return self._chunks[-1][0] if self._chunks else None
+
     def recent(self, seconds: float) -> Pcm:
-        """The last ``seconds`` of what this bot heard."""
-        if not self.heard:
+        """The last ``seconds`` of what this bot heard, however long ago it arrived."""
+        if not self._chunks:
             return np.zeros(0, dtype=np.int16)
         audio = np.concatenate(self.heard)
         return audio[-int(seconds * SAMPLE_RATE) :]
 
-    def forget(self) -> None:
-        self.heard.clear()
+    def since(self, moment: float) -> Pcm:
+        """Only the audio that arrived at or after ``moment`` (time.monotonic)."""
+        fresh = [pcm for arrived, pcm in self._chunks if arrived >= moment]
+        return np.concatenate(fresh) if fresh else np.zeros(0, dtype=np.int16)
 
-    async def hang_up(self) -> None:
+    def forget(self) -> None:
+        self._chunks.clear()
+        self._kept = 0
+
+    async def hang_up(self, *, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Tell the server (DELETE, bounded by ``timeout``), then close the connection."""
         if self.location is not None:
             with contextlib.suppress(httpx.HTTPError):
-                async with httpx.AsyncClient(base_url=self.base_url, timeout=10) as client:
+                async with httpx.AsyncClient(base_url=self.base_url, timeout=timeout) as client:
                     await client.delete(self.location, headers=self._auth)
             self.location = None
         if self._reader is not None:
@@ -118,6 +164,9 @@ class WhipSpeaker:
 
 
 class WhipRefused(Exception):
-    def __init__(self, status: int, body: str) -> None:
-        super().__init__(f"WHIP offer refused with {status}: {body}")
+    """The server answered the offer with ``status`` (not 201); ``detail`` says why."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"WHIP offer refused with {status}: {detail}")
         self.status = status
+        self.detail = detail

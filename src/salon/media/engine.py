@@ -28,11 +28,20 @@ from salon.events.types import (
 from salon.media.hls.recorder import Recorder
 from salon.media.hls.stream import SEGMENT_SECONDS, LiveStream, first_msn_for
 from salon.media.room import Room
-from salon.metrics import HLS_REQUESTS, LIVE_ROOMS
+from salon.metrics import HLS_REQUESTS, LIVE_ROOMS, RECORDING_GAPS
 
 log = logging.getLogger(__name__)
 
 ENDED_ROOM_SECONDS = 120.0
+
+
+def _report_gap(space_id: str, recorder: Recorder, first_msn: int) -> None:
+    """A recording continued by a later run (a restart, another node) skips what was lost."""
+    recorded = recorder.segments()
+    if recorded and first_msn > recorded[-1].msn + 1:
+        gap = (first_msn - recorded[-1].msn - 1) * SEGMENT_SECONDS
+        RECORDING_GAPS.inc(gap)
+        log.warning("the recording of space %s continues after a gap of %.1f s", space_id, gap)
 
 
 class MediaEngine:
@@ -119,7 +128,9 @@ class MediaEngine:
             stream = LiveStream(first_msn=first_msn_for(elapsed, SEGMENT_SECONDS), run=run)
             if recording:
                 directory = self.settings.recordings_dir / space_id
-                stream.on_part = Recorder(directory, stream.init).on_part
+                recorder = Recorder(directory, stream.init)
+                stream.on_part = recorder.on_part
+                _report_gap(space_id, recorder, stream.first_msn)
             room = Room(
                 space_id,
                 ticketed=ticketed,
@@ -158,6 +169,16 @@ class MediaEngine:
         LIVE_ROOMS.set(sum(not r.ended for r in self.rooms.values()))
         log.info("media ended for space %s", event.space_id)
 
+    def halt_room(self, space_id: str) -> None:
+        """Stop running a space's media here at once, its stream left open (no ENDLIST): its
+        lease went to another node, which continues the stream. Requests go there now."""
+        room = self.rooms.pop(space_id, None)
+        if room is None:
+            return
+        self._spawn(room.halt())
+        LIVE_ROOMS.set(sum(not r.ended for r in self.rooms.values()))
+        log.info("media halted for space %s (another node runs it)", space_id)
+
     def _drop_ended(self, space_id: str, room: Room) -> None:
         if self.rooms.get(space_id) is room:
             del self.rooms[space_id]
@@ -176,9 +197,11 @@ class MediaEngine:
         self._spawn(self.rooms[event.space_id].hang_up(event.user_id))
 
     async def close(self) -> None:
+        """Stop every room here, their streams left open (no ENDLIST): the spaces are not over,
+        and continue on another node, or here after a restart."""
         for room in self.rooms.values():
             if not room.ended:
-                await room.end()
+                await room.halt()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

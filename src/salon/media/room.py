@@ -139,6 +139,14 @@ class Room:
         if not self.stream.ended:
             self.stream.end()
 
+    async def halt(self) -> None:
+        """Stop here without ending the stream (no ENDLIST): another node runs it now."""
+        self.ended = True
+        if self._clock is not None:
+            self._clock.cancel()
+        for peer in list(self.peers.values()):
+            await peer.close()
+
     async def end(self) -> None:
         """Stop, then hang up on every speaker."""
         self.stop()

@@ -8,6 +8,7 @@ joined listeners and the players, never counting the stage.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -26,12 +27,18 @@ if TYPE_CHECKING:
 
 
 class AudienceMeter:
-    """This node's estimate of each live space's players, and the count last announced."""
+    """Each live space's players, and the count last announced.
+
+    This node's own estimate (from the audio it answered and the edge reports it received),
+    plus, among several nodes, the other nodes' estimates as last exchanged through Redis
+    (``services/node_audience.py``, every sweep).
+    """
 
     def __init__(self, *, clock: Clock, segment_seconds: float, window_seconds: float) -> None:
         self._clock = clock
         self._estimate = ListenerEstimate(segment_seconds, window_seconds)
         self._announced: dict[str, int] = {}
+        self._elsewhere: dict[str, int] = {}
 
     def saw_request(self, space_id: str, name: str) -> None:
         """An LL-HLS request this origin answered to a player (not through an edge)."""
@@ -46,7 +53,19 @@ class AudienceMeter:
         )
 
     def players(self, space_id: str) -> int:
+        return self.players_here(space_id) + self._elsewhere.get(space_id, 0)
+
+    def players_here(self, space_id: str) -> int:
+        """Players this node counted itself."""
         return self._estimate.estimate(space_id, now=self._now())
+
+    def spaces_here(self) -> list[str]:
+        """Spaces this node counts players of itself."""
+        return sorted(self._estimate.spaces())
+
+    def counted_elsewhere(self, counts: dict[str, int]) -> None:
+        """The other nodes' players per space, as last exchanged (replaces the last)."""
+        self._elsewhere = {space_id: n for space_id, n in counts.items() if n > 0}
 
     def announced(self, space_id: str) -> int:
         """The audience last told to the space's followers (0 before any)."""
@@ -63,12 +82,13 @@ class AudienceMeter:
         return True
 
     def spaces(self) -> list[str]:
-        """Spaces with players counted or a count announced."""
-        return sorted(set(self._estimate.spaces()) | set(self._announced))
+        """Spaces with players counted (here or elsewhere) or a count announced."""
+        return sorted(set(self._estimate.spaces()) | set(self._announced) | set(self._elsewhere))
 
     def forget(self, space_id: str) -> None:
         self._estimate.forget(space_id)
         self._announced.pop(space_id, None)
+        self._elsewhere.pop(space_id, None)
 
     def _now(self) -> float:
         return self._clock.now().timestamp()
@@ -82,11 +102,12 @@ async def audience_count(session: AsyncSession, meter: AudienceMeter, space_id: 
     )
 
 
-async def announce_changes(ctx: Context) -> None:
+async def announce_changes(ctx: Context, *, only: Collection[str] | None = None) -> None:
     """Tell each live space's followers its audience when it changed (one query in all).
 
     Joins and leaves announce themselves; this catches what moves without an event: players
-    arriving and going, and people moving between the stage and the audience.
+    arriving and going, and people moving between the stage and the audience. Among several
+    nodes each announces the spaces whose media it runs (``only``), so one change is told once.
     """
     meter = ctx.audience
     async with ctx.transaction() as tx:
@@ -107,6 +128,8 @@ async def announce_changes(ctx: Context) -> None:
                 meter.forget(space_id)
         now = ctx.clock.now()
         for space_id, joined in live.items():
+            if only is not None and space_id not in only:
+                continue
             count = audience_size(joined_listeners=joined, players=meter.players(space_id))
             if meter.announce(space_id, count):
                 tx.emit(AudienceCount(space_id=space_id, at=now, count=count))

@@ -6,6 +6,8 @@ from salon.domain import lifecycle
 from salon.domain.errors import Forbidden
 from salon.domain.lifecycle import SpaceState
 from salon.domain.stage import STAGE_ROLES
+from salon.media.hls.recorder import gap_seconds, recorded_msns
+from salon.media.hls.stream import SEGMENT_SECONDS
 from salon.services import tickets
 from salon.services.context import Context
 from salon.services.queries import find_participant, get_space, participant_view
@@ -30,6 +32,9 @@ class AudioAccess(View):
     expires_in: int | None
     #: True when the playlist is the recording's replay rather than the live stream.
     replay: bool
+    #: A replay's audio lost while the space's media restarted or moved to another node
+    #: (the playlist marks each hole with EXT-X-DISCONTINUITY); 0 when whole, or live.
+    gap_seconds: float = 0.0
 
 
 async def listen(ctx: Context, *, viewer: User | None, space_id: str) -> AudioAccess:
@@ -60,12 +65,17 @@ async def listen(ctx: Context, *, viewer: User | None, space_id: str) -> AudioAc
         expires_in = ctx.audio_credentials.lifetime
         base += f"/{credential}"
     playlist = "index.m3u8" if replay else "live.m3u8"
+    gap = 0.0
+    if replay:
+        msns = recorded_msns(ctx.settings.recordings_dir / space.id)
+        gap = round(gap_seconds(msns, SEGMENT_SECONDS), 3)
     return AudioAccess(
         space_id=space.id,
         playlist_url=f"{base}/{playlist}",
         credential=credential,
         expires_in=expires_in,
         replay=replay,
+        gap_seconds=gap,
     )
 
 

@@ -10,10 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from salon.domain.errors import NotFound
-from salon.domain.lifecycle import SpaceState
-from salon.services.context import Context
-from salon.services.queries import get_space
+from salon.store.models import Space
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,22 +23,16 @@ class MediaRun:
     ticketed: bool
 
 
-async def begin(ctx: Context, *, space_id: str) -> MediaRun:
-    """Count a new run of a live space's media (NotFound when it is not live).
-
-    Holds the space's row lock (PostgreSQL) or the write lock (SQLite) while counting, so two
-    nodes or two requests starting it at once get different run numbers.
-    """
-    async with ctx.transaction() as tx:
-        space = await get_space(tx.session, space_id, lock=True)
-        if space.state != SpaceState.LIVE or space.started_at is None:
-            raise NotFound("this space is not live")
-        run = space.media_runs
-        space.media_runs = run + 1
-        return MediaRun(
-            space_id=space.id,
-            run=run,
-            started_at=space.started_at,
-            recording=space.recording,
-            ticketed=space.ticketed,
-        )
+def next_run(space: Space) -> MediaRun:
+    """Count a new run of a live space's media (the caller holds the space's row lock, as
+    ``media_leases.claim`` does, so two nodes starting it get different run numbers)."""
+    assert space.started_at is not None  # live
+    run = space.media_runs
+    space.media_runs = run + 1
+    return MediaRun(
+        space_id=space.id,
+        run=run,
+        started_at=space.started_at,
+        recording=space.recording,
+        ticketed=space.ticketed,
+    )

@@ -107,6 +107,9 @@ async def create_space(
         )
         await tx.session.flush()
         await tx.session.refresh(space)
+        if live:  # nobody follows it yet, but a node takes its media (ownership.py)
+            view = await _view(ctx, tx, space, None)
+            tx.emit(SpaceStarted(space_id=space.id, at=now, space=view))
         return await _view(ctx, tx, space, actor.id)
 
 

@@ -116,6 +116,12 @@ class Space(Base):
     #: event, set in the transaction that commits it, so a client on any node can drop an
     #: event it saw twice and notice one it missed.
     event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    #: The node that runs this live space's media (its room: stage, mixer, LL-HLS, recording),
+    #: where other nodes reach it, and until when: the owner renews the lease; once it lapses
+    #: any node may take it (``services/media_leases.py``).
+    media_node: Mapped[str | None] = mapped_column(String(128))
+    media_url: Mapped[str | None] = mapped_column(String(256))
+    media_lease_until: Mapped[datetime | None]
 
     host: Mapped[User] = relationship(lazy="joined")
 

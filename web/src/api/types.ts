@@ -163,6 +163,8 @@ export interface AudioAccess {
   /** Seconds the credential lives, or null when there is none. */
   expires_in: number | null;
   replay: boolean;
+  /** A replay's audio lost while the space's media restarted or moved node (seconds). */
+  gap_seconds: number;
 }
 
 /** RFC 9457 problem body (src/salon/api/problems.py). */

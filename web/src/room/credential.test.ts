@@ -23,6 +23,7 @@ function access(credential: string | null, expiresIn: number | null = 10): Audio
     credential,
     expires_in: credential === null ? null : expiresIn,
     replay: false,
+    gap_seconds: 0,
   };
 }
 

@@ -8,6 +8,7 @@ without any index file.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from pathlib import Path
@@ -81,3 +82,24 @@ def read_recording(directory: Path) -> list[SegmentInfo]:
 def vod_playlist(directory: Path, query: str = "") -> str:
     """The replay playlist (EXT-X-PLAYLIST-TYPE:VOD) for a recording directory."""
     return render_vod(read_recording(directory), query)
+
+
+def recorded_msns(directory: Path) -> list[int]:
+    """The media sequence numbers of the segments on disk, in order (names only: cheap)."""
+    if not directory.is_dir():
+        return []
+    return sorted(
+        int(match.group(1))
+        for path in directory.iterdir()
+        if (match := _SEGMENT_FILE.match(path.name)) is not None
+    )
+
+
+def gap_seconds(msns: list[int], segment_seconds: float) -> float:
+    """Audio missing from a recording: the segments its sequence numbers skip (while its
+    media restarted or moved to another node), in seconds."""
+    return sum(
+        (later - earlier - 1) * segment_seconds
+        for earlier, later in itertools.pairwise(msns)
+        if later > earlier + 1
+    )

@@ -369,9 +369,10 @@ class LiveStream:
 def first_msn_for(elapsed: float, segment_duration: float) -> int:
     """The first media sequence number of a run starting ``elapsed`` seconds into a space.
 
-    A run never produces audio faster than real time (the mixer's clock skips ahead when it
-    falls behind, never races), so an earlier run cannot have reached segment
-    ``elapsed / segment_duration + 1``; starting two past that leaves a margin for clocks of
-    different nodes, and no media name is ever reused within the space's life.
+    A run never produces audio ahead of real time (the mixer's clock catches up with the
+    wall clock after a busy moment, or skips ahead, never past it), so an earlier run cannot
+    have reached segment ``elapsed / segment_duration + 1``; starting two past that leaves a
+    margin for clocks of different nodes, and no media name is ever reused within the
+    space's life.
     """
     return max(0, math.floor(max(elapsed, 0.0) / segment_duration) + 2)
