@@ -377,7 +377,7 @@ def cluster(
     try:
         outcome = asyncio.run(run_cluster(plan, say=say, status=console.status))
     except ClusterError as exc:
-        console.print(f"[red]cluster:[/] {exc}", highlight=False)
+        console.print(f"[red]cluster:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
     console.print(f"Cluster {outcome}: its nodes, Varnish and nginx are down.")
 
@@ -413,7 +413,7 @@ def cluster_clean(
     try:
         asyncio.run(clean_cluster(plan, lambda line: console.print(line, highlight=False)))
     except ClusterError as exc:
-        console.print(f"[red]cluster-clean:[/] {exc}", highlight=False)
+        console.print(f"[red]cluster-clean:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
 
 

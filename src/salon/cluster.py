@@ -29,8 +29,12 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    import asyncpg
 
 from salon.edge import Edge, EdgeError, check_free
 from salon.edge.processes import Child, log_tail, spawn
@@ -66,8 +70,6 @@ class ClusterPlan:
     http_port: int = 8080
     https_port: int = 8443
     cache_size: str = "256m"
-    #: Settings for every node on top of the process's own environment (tests shorten things).
-    node_env: dict[str, str] = field(default_factory=dict)
 
     def check(self) -> None:
         if not _DATABASE_NAME.match(self.database):
@@ -95,6 +97,12 @@ class ClusterPlan:
         if "/" in base:  # a database named in the URL is ignored: the cluster has its own
             base = base.split("/", 1)[0]
         return base
+
+    @property
+    def server_shown(self) -> str:
+        """The server without a password, for messages."""
+        userinfo, at, host = self.server.rpartition("@")
+        return f"{userinfo.split(':', 1)[0]}@{host}" if at else host
 
     @property
     def admin_dsn(self) -> str:
@@ -166,14 +174,24 @@ def _reason(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+async def _admin(plan: ClusterPlan) -> asyncpg.Connection:
+    """A connection to the server's ``postgres`` database (ClusterError if unreachable)."""
+    import asyncpg
+
+    try:
+        return await asyncpg.connect(plan.admin_dsn, timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        raise ClusterError(
+            f"cannot reach PostgreSQL at {plan.server_shown} ({_reason(exc)}); "
+            "--postgres names another server"
+        ) from None
+
+
 async def ensure_database(plan: ClusterPlan) -> bool:
     """Create the cluster's database if it is missing; True when it was made now."""
     import asyncpg
 
-    try:
-        admin = await asyncpg.connect(plan.admin_dsn, timeout=5)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        raise ClusterError(f"cannot reach PostgreSQL at {plan.server}: {_reason(exc)}") from None
+    admin = await _admin(plan)
     try:
         if await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", plan.database):
             return False
@@ -207,7 +225,9 @@ async def check_redis(plan: ClusterPlan) -> None:
     try:
         await client.ping()
     except (OSError, RedisError) as exc:
-        raise ClusterError(f"cannot reach Redis at {plan.redis_url}: {_reason(exc)}") from None
+        raise ClusterError(
+            f"cannot reach Redis at {plan.redis_url} ({_reason(exc)}); --redis names another"
+        ) from None
     finally:
         await client.aclose()
 
@@ -242,7 +262,6 @@ def node_environment(plan: ClusterPlan, number: int, port: int, secret: str) -> 
     """This process's environment with the node's own settings on top."""
     return {
         **os.environ,
-        **plan.node_env,
         "SALON_DATABASE_URL": plan.database_url,
         "SALON_REDIS_URL": plan.redis_url,
         "SALON_REDIS_PREFIX": plan.redis_prefix,
@@ -388,6 +407,13 @@ async def start_cluster(plan: ClusterPlan, cluster: Cluster, say: Callable[[str]
         raise ClusterError(str(exc)) from None
 
 
+def _shown(url: str) -> str:
+    """A database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def summary(cluster: Cluster) -> list[str]:
     """What runs where (lines of rich markup)."""
     plan, edge = cluster.plan, cluster.edge
@@ -407,7 +433,7 @@ def summary(cluster: Cluster) -> list[str]:
         f"  nginx    {edge.http_url}, {edge.https_url} → every node in turn",
         f"  Varnish  {edge.varnish_url}, the audio cache → every node, probed on /healthz",
         f"  edge     configuration and logs in {plan.edge_directory}",
-        f"  database {plan.database_url} (kept between runs)",
+        f"  database {_shown(plan.database_url)} (kept between runs)",
         f"  Redis    {plan.redis_url}, keys {plan.redis_prefix}*",
         f"  shared   secret key {plan.secret_file}, recordings {plan.recordings}",
         "Ctrl-C stops everything; `make cluster-clean` forgets it all.",
@@ -472,16 +498,12 @@ async def clean_cluster(plan: ClusterPlan, say: Callable[[str], None]) -> None:
     """Drop the database, delete the prefix's Redis keys and the folder (not while a cluster
     runs on it)."""
     plan.check()
-    import asyncpg
     from redis.exceptions import RedisError
 
     if plan.directory.exists():
         with locked(plan):
             pass  # only to refuse while a cluster runs
-    try:
-        admin = await asyncpg.connect(plan.admin_dsn, timeout=5)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        raise ClusterError(f"cannot reach PostgreSQL at {plan.server}: {_reason(exc)}") from None
+    admin = await _admin(plan)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{plan.database}" WITH (FORCE)')
     finally:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import sys
@@ -229,6 +230,23 @@ async def test_make_cluster_runs_three_nodes_behind_the_edge_and_stops_cleanly(
                     while reactions < 3:
                         event = json.loads(await events.recv(decode=True))
                         reactions += event["type"] == "reaction"
+
+                # Its audio through Varnish: one node runs the media, the others forward.
+                listen = await http.get(f"/api/spaces/{space_id}/listen")
+                assert listen.status_code == 200, listen.text
+                playlist = listen.json()["playlist_url"]
+                parts: list[str] = []
+                while len(parts) < 6:  # the media opens as the space goes live
+                    answer = await http.get(playlist)
+                    assert answer.status_code in (200, 404, 503), answer.text
+                    parts = re.findall(r'#EXT-X-PART:.*URI="([^"]+)"', answer.text)
+                    await asyncio.sleep(0.2)
+                # Each part is its own object: Varnish fetches them from each node in turn.
+                base = playlist.rsplit("/", 1)[0]
+                for name in parts[-6:]:
+                    part = await http.get(f"{base}/{name}")
+                    assert part.status_code == 200, part.text
+                    assert part.content
 
             # Ctrl-C: everything it started stops, and it says so.
             cluster.send_signal(signal.SIGINT)
