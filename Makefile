@@ -13,8 +13,8 @@ WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) \
 	web/index.html web/package.json web/tsconfig.json web/vite.config.ts
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run edge test lint unit integration browser edge-test web web-test chromium edge-tools \
-	install clean
+.PHONY: run edge cluster cluster-clean test lint unit integration browser edge-test web web-test \
+	chromium edge-tools install clean
 
 run: $(STAMP) $(WEB_BUILD)
 	mkdir -p var
@@ -25,6 +25,21 @@ run: $(STAMP) $(WEB_BUILD)
 edge: $(STAMP) $(WEB_BUILD) edge-tools
 	mkdir -p var
 	$(BIN)/salon edge
+
+# Three Salon nodes on PostgreSQL and Redis behind the edge, all on loopback: nodes on :8001-8003,
+# the edge on http://127.0.0.1:8080 and https://127.0.0.1:8443. Its own database (salon_cluster,
+# created if missing and kept), Redis key prefix (salon-cluster:) and folder (var/cluster: the
+# shared secret key and recordings, each node's var directory, the edge's files, the logs).
+# Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379 running;
+# CLUSTER_ARGS passes options (salon cluster --help). Ctrl-C stops everything.
+CLUSTER_ARGS ?=
+cluster: $(STAMP) $(WEB_BUILD) edge-tools
+	mkdir -p var
+	$(BIN)/salon cluster $(CLUSTER_ARGS)
+
+# Forget the cluster: drop its database, delete its Redis keys (its prefix only) and var/cluster.
+cluster-clean: $(STAMP)
+	$(BIN)/salon cluster-clean
 
 test: $(STAMP) $(WEB_BUILD) chromium edge-tools lint web-test
 	$(BIN)/pytest

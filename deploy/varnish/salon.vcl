@@ -1,7 +1,10 @@
 vcl 4.1;
 
+import directors;
+
 # Salon's audio cache: Varnish between nginx (TLS, HTTP/2, the credential check) and the
-# Salon origin. A template: `salon edge` (src/salon/edge/render.py) fills in each placeholder (double braces).
+# Salon origin node(s): {{ origin }}.
+# A template: `salon edge` (src/salon/edge/render.py) fills in each placeholder (double braces).
 #
 # What it does:
 # - caches media (init, parts, segments) as the origin says (immutable, a year), blocking
@@ -15,14 +18,26 @@ vcl 4.1;
 #   cookies are never part of a key, and ticketed and free objects never share one.
 # The credential itself is checked by nginx before the request gets here, and again by the
 # origin, which receives the full credentialed URL.
+#
+# The origin: one backend per Salon node (origin1, origin2, …) behind the round-robin
+# director salon_origins. Any node answers any request (a node forwards a space's media to
+# the node that runs it). With several nodes, each backend is probed on /healthz every second
+# (probe salon_healthz: out after two failures of the last three, about 2 s after the node
+# dies; back after two successes), and a fetch that finds its node dead (refused, reset,
+# timed out) is tried again on the next node (up to {{ backend_retries }} more), so requests keep flowing
+# while the probe catches up. A single node is not probed: there is nowhere else to send.
+# Each backend reads:
+#   backend origin1 {
+#       .host = "10.0.0.2"; .port = "8000";
+#       .connect_timeout = 2s; .first_byte_timeout = 30s; .between_bytes_timeout = 10s;
+#       .probe = salon_healthz;    # several nodes only
+#   }
 
-backend origin {
-    .host = "{{ origin_host }}";
-    .port = "{{ origin_port }}";
-    .connect_timeout = 2s;
-    # Blocking reloads wait at the origin for the next part (a few seconds at most).
-    .first_byte_timeout = 30s;
-    .between_bytes_timeout = 10s;
+{{ backends }}
+
+sub vcl_init {
+    new salon_origins = directors.round_robin();
+    {{ director_backends }}
 }
 
 sub vcl_recv {
@@ -57,6 +72,7 @@ sub vcl_recv {
         set req.url = req.url + "?" + regsub(req.http.X-Salon-Query, "^&", "");
     }
     unset req.http.X-Salon-Query;
+    set req.backend_hint = salon_origins.backend();
     return (hash);
 }
 
@@ -107,7 +123,11 @@ sub vcl_backend_fetch {
 }
 
 sub vcl_backend_error {
-    # The origin did not answer (down, restarting): a problem body, kept briefly.
+    # A node did not answer (dead, restarting): the next node, if there is another.
+    if (bereq.retries < {{ backend_retries }}) {
+        return (retry);
+    }
+    # No origin answered (down, restarting): a problem body, kept briefly.
     set beresp.http.Content-Type = "application/problem+json";
     set beresp.http.Access-Control-Allow-Origin = "*";
     set beresp.http.Cache-Control = "no-store";

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -19,6 +19,8 @@ from salon.domain.errors import DomainError
 
 if TYPE_CHECKING:
     import uvicorn
+
+    from salon.edge import OriginNode
 
 T = TypeVar("T")
 
@@ -36,13 +38,17 @@ app.add_typer(bot_app, name="bot")
 console = Console()
 
 
-def _setup_logging(level: str) -> None:
+def _setup_logging(level: str, *, quiet: tuple[str, ...] = ()) -> None:
+    """Rich log lines at ``level``; the ``quiet`` loggers only from WARNING."""
     logging.basicConfig(
         level=level.upper(),
         format="%(name)s: %(message)s",
         datefmt="[%X]",
         handlers=[RichHandler(console=console, rich_tracebacks=True, show_path=False)],
     )
+    for name in quiet:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
 
 
 @app.command()
@@ -77,25 +83,62 @@ def serve(
 
 @app.command()
 def edge(
-    origin_port: Annotated[int, typer.Option(help="The Salon origin's port (127.0.0.1).")] = 8000,
+    origin_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Run the Salon origin in this process on this port (127.0.0.1) "
+            "\\[default: 8000, unless --origin is given]."
+        ),
+    ] = None,
+    origins: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--origin",
+            help="A Salon node already running elsewhere, HOST:PORT; repeat for each node. "
+            "The edge then fronts them and runs no origin itself.",
+        ),
+    ] = None,
     http_port: Annotated[int, typer.Option(help="The edge's HTTP/1.1 port.")] = 8080,
     https_port: Annotated[int, typer.Option(help="The edge's HTTPS (HTTP/2) port.")] = 8443,
     directory: Annotated[
         Path | None,
-        typer.Option(help="Rendered configuration, certificate and logs [default: VAR_DIR/edge]"),
+        typer.Option(help="Rendered configuration, certificate and logs \\[default: VAR_DIR/edge]"),
     ] = None,
     cache_size: Annotated[str, typer.Option(help="Varnish's memory for audio.")] = "256m",
+    listen: Annotated[
+        str,
+        typer.Option(
+            help="The address nginx listens on (0.0.0.0: every interface, as in a "
+            "container). Varnish and a local origin stay on 127.0.0.1."
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Run Salon behind its caching edge: the origin on 127.0.0.1, Varnish caching and
     collapsing its audio, nginx in front (HTTP/1.1, and HTTP/2 over TLS with a self-signed
-    certificate). Ctrl-C stops all three."""
+    certificate). Ctrl-C stops all three. With --origin (repeated), front those nodes
+    instead: nginx spreads requests over them, Varnish probes each on /healthz."""
     import uvicorn
 
     from salon.app import create_app
     from salon.edge import Edge, EdgeError
 
     settings = get_settings()
-    _setup_logging(settings.log_level)
+    _setup_logging(settings.log_level, quiet=("httpx",))
+    if origins:
+        if origin_port is not None:
+            console.print("[red]error:[/] give either --origin-port or --origin, not both")
+            raise typer.Exit(code=1)
+        _front(
+            origins,
+            http_port=http_port,
+            https_port=https_port,
+            directory=directory or settings.var_dir / "edge",
+            cache_size=cache_size,
+            settings=settings,
+            listen=listen,
+        )
+        return
+    origin_port = origin_port or 8000
     _check_database(settings)
     settings = settings.model_copy(update={"host": "127.0.0.1", "port": origin_port})
     origin = _edge_origin(
@@ -117,6 +160,7 @@ def edge(
         directory=directory or settings.var_dir / "edge",
         edge_secret=settings.edge_secret(),
         cache_size=cache_size,
+        listen=listen,
     )
 
     async def run() -> None:
@@ -180,6 +224,197 @@ def edge(
         console.print(f"[red]edge:[/] {exc}")
         raise typer.Exit(code=1) from None
     console.print("Stopped Salon, Varnish and nginx.")
+
+
+def _front(
+    origins: list[str],
+    *,
+    http_port: int,
+    https_port: int,
+    directory: Path,
+    cache_size: str,
+    settings: Settings,
+    listen: str,
+) -> None:
+    """``salon edge --origin …``: nginx and Varnish in front of nodes running elsewhere."""
+    from salon.edge import Edge, EdgeError, parse_origins
+
+    if not (settings.secret_key or settings.edge_secret_key):
+        console.print(
+            "[red]error:[/] in front of other nodes the edge needs their SALON_SECRET_KEY "
+            "(or SALON_EDGE_SECRET_KEY) to check audio credentials and report listeners"
+        )
+        raise typer.Exit(code=1)
+    try:
+        nodes = parse_origins(origins)
+        front = Edge(
+            origins=nodes,
+            http_port=http_port,
+            https_port=https_port,
+            directory=directory,
+            edge_secret=settings.edge_secret(),
+            cache_size=cache_size,
+            listen=listen,
+        )
+    except EdgeError as exc:
+        console.print(f"[red]edge:[/] {exc}")
+        raise typer.Exit(code=1) from None
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            with console.status("Starting Varnish and nginx…"):
+                starting = asyncio.ensure_future(front.start())
+                stopping = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if not starting.done():
+                    starting.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await starting
+                    return
+                starting.result()
+            up = await _answering(nodes)
+            certificate = front.certificate.certificate if front.certificate else "?"
+            console.print(
+                f"[bold]Salon's edge[/] on [bold]{front.http_url}[/] and "
+                f"[bold]{front.https_url}[/] (HTTP/2; self-signed certificate {certificate}) "
+                f"in front of {len(nodes)} node(s); logs in {front.logs}. Ctrl-C stops it."
+            )
+            for node, answers in zip(nodes, up, strict=True):
+                state = "[green]answers /healthz[/]" if answers else "[yellow]not answering yet[/]"
+                console.print(f"  origin {node}: {state}")
+            stopping = asyncio.ensure_future(stop.wait())
+            watching = asyncio.ensure_future(front.wait())
+            done, _ = await asyncio.wait({stopping, watching}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            watching.cancel()
+            if watching in done:
+                raise EdgeError(f"{watching.result()} stopped by itself; see {front.logs}")
+        finally:
+            with console.status("Stopping nginx and Varnish…"):
+                await front.stop()
+
+    try:
+        asyncio.run(run())
+    except EdgeError as exc:
+        console.print(f"[red]edge:[/] {exc}")
+        raise typer.Exit(code=1) from None
+    console.print("Stopped Varnish and nginx.")
+
+
+async def _answering(nodes: Sequence[OriginNode]) -> list[bool]:
+    """Which nodes answer /healthz with 200 now (each given 2 s)."""
+    import httpx
+
+    async def one(client: httpx.AsyncClient, node: OriginNode) -> bool:
+        try:
+            return (await client.get(f"{node.url}/healthz")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    async with httpx.AsyncClient(timeout=2) as client:
+        return list(await asyncio.gather(*(one(client, node) for node in nodes)))
+
+
+@app.command()
+def cluster(
+    node_port: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--node-port",
+            help="A node's port on 127.0.0.1; repeat once per node \\[default: 8001 8002 8003].",
+        ),
+    ] = None,
+    http_port: Annotated[int, typer.Option(help="The edge's HTTP/1.1 port.")] = 8080,
+    https_port: Annotated[int, typer.Option(help="The edge's HTTPS (HTTP/2) port.")] = 8443,
+    database: Annotated[
+        str, typer.Option(help="The cluster's own PostgreSQL database (created if missing).")
+    ] = "salon_cluster",
+    postgres: Annotated[
+        str, typer.Option(help="The PostgreSQL server (a postgresql:// URL, no database).")
+    ] = "postgresql://postgres@127.0.0.1:5432",
+    redis: Annotated[str, typer.Option(help="The Redis the nodes share.")] = (
+        "redis://127.0.0.1:6379/0"
+    ),
+    redis_prefix: Annotated[
+        str, typer.Option(help="The cluster's own Redis key prefix.")
+    ] = "salon-cluster:",
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            help="Secret key, recordings, nodes' var directories, edge and logs "
+            "\\[default: VAR_DIR/cluster]"
+        ),
+    ] = None,
+    cache_size: Annotated[str, typer.Option(help="Varnish's memory for audio.")] = "256m",
+) -> None:
+    """Run several Salon nodes on PostgreSQL and Redis behind the caching edge, all on
+    127.0.0.1, for trying Salon as several nodes. Ctrl-C stops everything."""
+    from salon.cluster import DEFAULT_NODE_PORTS, ClusterError, ClusterPlan, run_cluster
+
+    settings = get_settings()
+    # Each request of the health checks and listener reports is no news.
+    _setup_logging(settings.log_level, quiet=("httpx", "alembic"))
+    plan = ClusterPlan(
+        directory=directory or settings.var_dir / "cluster",
+        database=database,
+        postgres=postgres,
+        redis_url=redis,
+        redis_prefix=redis_prefix,
+        node_ports=tuple(node_port or DEFAULT_NODE_PORTS),
+        http_port=http_port,
+        https_port=https_port,
+        cache_size=cache_size,
+    )
+
+    def say(line: str) -> None:
+        console.print(line, highlight=False, soft_wrap=True)
+
+    try:
+        outcome = asyncio.run(run_cluster(plan, say=say, status=console.status))
+    except ClusterError as exc:
+        console.print(f"[red]cluster:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    console.print(f"Cluster {outcome}: its nodes, Varnish and nginx are down.")
+
+
+@app.command("cluster-clean")
+def cluster_clean(
+    database: Annotated[str, typer.Option(help="The cluster's database.")] = "salon_cluster",
+    postgres: Annotated[str, typer.Option(help="The PostgreSQL server.")] = (
+        "postgresql://postgres@127.0.0.1:5432"
+    ),
+    redis: Annotated[str, typer.Option(help="The Redis the nodes share.")] = (
+        "redis://127.0.0.1:6379/0"
+    ),
+    redis_prefix: Annotated[
+        str, typer.Option(help="The cluster's Redis key prefix (only its keys go).")
+    ] = "salon-cluster:",
+    directory: Annotated[
+        Path | None, typer.Option(help="The cluster's folder \\[default: VAR_DIR/cluster]")
+    ] = None,
+) -> None:
+    """Forget `salon cluster`'s state: drop its database, delete its Redis keys (its prefix
+    only) and its folder. Refuses while the cluster runs."""
+    from salon.cluster import ClusterError, ClusterPlan, clean_cluster
+
+    settings = get_settings()
+    plan = ClusterPlan(
+        directory=directory or settings.var_dir / "cluster",
+        database=database,
+        postgres=postgres,
+        redis_url=redis,
+        redis_prefix=redis_prefix,
+    )
+    try:
+        asyncio.run(clean_cluster(plan, lambda line: console.print(line, highlight=False)))
+    except ClusterError as exc:
+        console.print(f"[red]cluster-clean:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
 
 
 def _edge_origin(config: uvicorn.Config) -> uvicorn.Server:

@@ -8,15 +8,23 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from salon.edge import Edge, EdgeError, parse_origins
 from salon.edge.certificate import ensure_certificate
-from salon.edge.render import EdgeLayout, TemplateError, fill, render_nginx, render_varnish
+from salon.edge.render import (
+    EdgeLayout,
+    OriginNode,
+    TemplateError,
+    fill,
+    render_nginx,
+    render_varnish,
+)
 
 SECRET = "0123456789abcdef0123456789abcdef"
 
 
 def layout(tmp_path: Path, **changes: object) -> EdgeLayout:
     values: dict[str, object] = {
-        "origin_port": 8000,
+        "origins": (OriginNode("127.0.0.1", 8000),),
         "http_port": 8080,
         "https_port": 8443,
         "varnish_port": 6081,
@@ -28,6 +36,11 @@ def layout(tmp_path: Path, **changes: object) -> EdgeLayout:
         **changes,
     }
     return EdgeLayout(**values)  # type: ignore[arg-type]
+
+
+def code(text: str) -> str:
+    """The configuration without its comment lines (which show examples)."""
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
 def test_nginx_gets_ports_paths_and_the_secret(tmp_path: Path) -> None:
@@ -44,9 +57,84 @@ def test_nginx_gets_ports_paths_and_the_secret(tmp_path: Path) -> None:
 
 
 def test_varnish_gets_the_origin(tmp_path: Path) -> None:
-    text = render_varnish(layout(tmp_path, origin_port=9123))
+    text = render_varnish(layout(tmp_path, origins=(OriginNode("127.0.0.1", 9123),)))
     assert "{{" not in text
+    text = code(text)
     assert '.port = "9123";' in text
+    # One node: nowhere else to send, so no probe and no retry.
+    assert "probe" not in text
+    assert "if (bereq.retries < 0) {" in text
+    assert "salon_origins.add_backend(origin1);" in text
+
+
+NODES = (OriginNode("127.0.0.1", 8001), OriginNode("10.0.0.2", 8000), OriginNode("[::1]", 8003))
+
+
+def test_nginx_lists_every_node_and_skips_a_dead_one(tmp_path: Path) -> None:
+    text = render_nginx(layout(tmp_path, origins=NODES))
+    assert "{{" not in text
+    text = code(text)
+    upstream = text.split("upstream salon_origin {")[1].split("}")[0]
+    servers = [line.strip() for line in upstream.splitlines() if line.strip().startswith("server")]
+    assert servers == [
+        "server 127.0.0.1:8001 max_fails=1 fail_timeout=5s;",
+        "server 10.0.0.2:8000 max_fails=1 fail_timeout=5s;",
+        "server [::1]:8003 max_fails=1 fail_timeout=5s;",
+    ]
+    # The keep-alive settings stay, and every origin location uses the whole group.
+    assert "keepalive 64;" in upstream
+    assert "keepalive_timeout 4s;" in upstream
+    assert "proxy_connect_timeout 3s;" in text
+    assert text.count("proxy_pass http://salon_origin;") == 2
+    # One origin: a plain server line (nginx never skips a group's only server anyway).
+    single = code(render_nginx(layout(tmp_path)))
+    assert "server 127.0.0.1:8000;" in single
+    assert "max_fails" not in single.split("upstream salon_origin {")[1].split("}")[0]
+
+
+def test_varnish_has_a_probed_backend_per_node_behind_a_director(tmp_path: Path) -> None:
+    text = render_varnish(layout(tmp_path, origins=NODES))
+    assert "{{" not in text
+    text = code(text)
+    assert "import directors;" in text
+    probe = text.split("probe salon_healthz {")[1].split("}")[0]
+    assert '.url = "/healthz";' in probe
+    assert ".interval = 1s;" in probe
+    assert ".window = 3;" in probe
+    assert ".threshold = 2;" in probe
+    for index, (host, port) in enumerate(
+        [("127.0.0.1", 8001), ("10.0.0.2", 8000), ("::1", 8003)], start=1
+    ):
+        backend = text.split(f"backend origin{index} {{")[1].split("}")[0]
+        assert f'.host = "{host}";' in backend
+        assert f'.port = "{port}";' in backend
+        assert ".probe = salon_healthz;" in backend
+        assert ".first_byte_timeout = 30s;" in backend
+        assert f"salon_origins.add_backend(origin{index});" in text
+    assert "new salon_origins = directors.round_robin();" in text
+    assert "set req.backend_hint = salon_origins.backend();" in text
+    assert "if (bereq.retries < 2) {" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "node"),
+    [
+        ("127.0.0.1:8001", OriginNode("127.0.0.1", 8001)),
+        ("8002", OriginNode("127.0.0.1", 8002)),
+        ("salon-node-1:8000", OriginNode("salon-node-1", 8000)),
+        ("[::1]:8003", OriginNode("[::1]", 8003)),
+    ],
+)
+def test_origins_are_parsed(text: str, node: OriginNode) -> None:
+    assert parse_origins([text]) == (node,)
+
+
+@pytest.mark.parametrize(
+    "text", ["127.0.0.1", "127.0.0.1:", "::1:8000", "host name:80", "a;b:80", "x:99999", ""]
+)
+def test_malformed_origins_are_refused(text: str) -> None:
+    with pytest.raises(EdgeError):
+        parse_origins([text])
 
 
 @pytest.mark.parametrize(
@@ -56,7 +144,11 @@ def test_varnish_gets_the_origin(tmp_path: Path) -> None:
         {"edge_secret": "a$b" * 8},
         {"edge_secret": "has space " * 3},
         {"http_port": 8443},
-        {"origin_port": 70000},
+        {"origins": (OriginNode("127.0.0.1", 70000),)},
+        {"origins": (OriginNode("127.0.0.1", 8080),)},
+        {"origins": (OriginNode("127.0.0.1", 8001), OriginNode("127.0.0.1", 8001))},
+        {"origins": ()},
+        {"origins": (OriginNode('a"b', 8001),)},
         {"logs": Path("/tmp/with space")},
         {"worker_user": "nobody; daemon on"},
     ],
@@ -80,3 +172,22 @@ def test_certificate_for_loopback_kept_while_valid(tmp_path: Path) -> None:
     assert "localhost" in names.get_values_for_type(x509.DNSName)
     again = ensure_certificate(tmp_path)
     assert again.certificate.read_bytes() == files.certificate.read_bytes()
+
+
+def test_nginx_can_listen_on_every_interface_while_varnish_stays_on_loopback(
+    tmp_path: Path,
+) -> None:
+    text = render_nginx(layout(tmp_path, listen="0.0.0.0"))
+    assert "listen 0.0.0.0:8080;" in text
+    assert "listen 0.0.0.0:8443 ssl http2;" in text
+    assert "server 127.0.0.1:6081;" in text
+    edge = Edge(
+        origins=["node1:8000"],
+        listen="0.0.0.0",
+        directory=tmp_path,
+        edge_secret=SECRET,
+        http_port=8080,
+    )
+    # This machine reaches a wildcard listener on loopback.
+    assert edge.http_url == "http://127.0.0.1:8080"
+    assert edge.origins == (OriginNode("node1", 8000),)

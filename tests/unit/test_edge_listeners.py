@@ -39,7 +39,7 @@ class Clock:
 def reporter(tmp_path: Path, clock: Clock, interval: float = 1.0) -> ListenerReporter:
     return ListenerReporter(
         path=tmp_path / "listeners.log",
-        origin="http://origin",
+        origins=["http://origin"],
         edge_secret="secret",
         name="edge-1",
         interval=interval,
@@ -103,3 +103,80 @@ async def test_a_failed_report_goes_with_the_next_one_over_both_spans(tmp_path: 
     assert origin.reports[-1]["requests"] == {"space": 20}
     assert origin.reports[-1]["seconds"] == pytest.approx(2.0)
     assert edge.pending == {}
+
+
+class Nodes:
+    """Several origin nodes behind one in-memory transport: each answers with its status,
+    or refuses the connection (``None``)."""
+
+    def __init__(self, **statuses: int | None) -> None:
+        self.statuses = statuses
+        self.reports: list[tuple[str, dict[str, object]]] = []
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        node = request.url.host
+        status = self.statuses[node]
+        if status is None:
+            raise httpx.ConnectError("connection refused", request=request)
+        self.reports.append((node, json.loads(request.content)))
+        return httpx.Response(status)
+
+
+def several(tmp_path: Path, clock: Clock, *names: str) -> ListenerReporter:
+    return ListenerReporter(
+        path=tmp_path / "listeners.log",
+        origins=[f"http://{name}" for name in names],
+        edge_secret="secret",
+        name="edge-1",
+        clock=clock,
+    )
+
+
+async def test_reports_stay_with_one_node_and_move_on_when_it_fails(tmp_path: Path) -> None:
+    clock, nodes = Clock(), Nodes(a=204, b=204, c=204)
+    edge = several(tmp_path, clock, "a", "b", "c")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(nodes.handle)) as client:
+        for _ in range(2):
+            clock.now += 1.0
+            log(edge.log.path, "space", 5)
+            await edge.report_once(client)
+        nodes.statuses["a"] = None  # node a dies: the next report goes to b
+        clock.now += 1.0
+        log(edge.log.path, "space", 5)
+        await edge.report_once(client)
+        nodes.statuses["b"] = 503  # b answers but cannot take it: c does
+        clock.now += 1.0
+        log(edge.log.path, "space", 5)
+        await edge.report_once(client)
+        nodes.statuses["a"] = 204  # a is back: reports stay with c, which still answers
+        clock.now += 1.0
+        log(edge.log.path, "space", 5)
+        await edge.report_once(client)
+    # Each report once, five requests each; b's 503 is the one extra attempt.
+    assert [node for node, _ in nodes.reports] == ["a", "a", "b", "b", "c", "c"]
+    assert all(r["requests"] == {"space": 5} for _, r in nodes.reports)
+    assert edge.origin == "http://c"
+    assert edge.reported == 25
+    assert edge.pending == {}
+
+
+async def test_when_no_node_takes_a_report_it_goes_with_the_next(tmp_path: Path) -> None:
+    clock, nodes = Clock(), Nodes(a=None, b=503)
+    edge = several(tmp_path, clock, "a", "b")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(nodes.handle)) as client:
+        clock.now += 1.0
+        log(edge.log.path, "space", 10)
+        await edge.report_once(client)
+        assert edge.pending == {"space": 10}
+        nodes.statuses["b"] = None  # none answers at all: the error is the caller's to log
+        clock.now += 1.0
+        log(edge.log.path, "space", 10)
+        with pytest.raises(httpx.ConnectError):
+            await edge.report_once(client)
+        nodes.statuses["a"] = 204
+        clock.now += 1.0
+        await edge.report_once(client)
+    node, report = nodes.reports[-1]
+    assert node == "a"
+    assert report["requests"] == {"space": 20}
+    assert report["seconds"] == pytest.approx(3.0)

@@ -1,6 +1,7 @@
 """The caching edge: nginx (TLS, HTTP/2, routing, the WebSocket, the ticketed-audio credential
 check, CORS) in front of Varnish (the audio cache, collapsing requests) in front of the Salon
-origin. ``salon edge`` and the edge tests start it with :class:`Edge`.
+origin: one node, or several that each answer any request. ``salon edge``, ``salon cluster``
+and the edge tests start it with :class:`Edge`.
 
 Configuration templates live in ``deploy/nginx/salon.conf`` and ``deploy/varnish/salon.vcl``;
 see ``deploy/README.md``.
@@ -12,6 +13,7 @@ import asyncio
 import shutil
 import socket
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -25,9 +27,15 @@ from salon.edge.processes import (
     start_varnish,
     worker_user,
 )
-from salon.edge.render import EdgeLayout, TemplateError, render_nginx, render_varnish
+from salon.edge.render import (
+    EdgeLayout,
+    OriginNode,
+    TemplateError,
+    render_nginx,
+    render_varnish,
+)
 
-__all__ = ["Edge", "EdgeError", "EdgeLayout", "free_port"]
+__all__ = ["Edge", "EdgeError", "EdgeLayout", "OriginNode", "free_port", "parse_origins"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -49,6 +57,15 @@ def check_free(host: str, port: int) -> None:
             raise EdgeError(f"{host}:{port} is in use ({exc.strerror})") from None
 
 
+def parse_origins(origins: Sequence[str | OriginNode]) -> tuple[OriginNode, ...]:
+    """``HOST:PORT`` (or bare ``PORT``, on 127.0.0.1) strings as origin nodes; EdgeError if
+    one is malformed."""
+    try:
+        return tuple(o if isinstance(o, OriginNode) else OriginNode.parse(o) for o in origins)
+    except TemplateError as exc:
+        raise EdgeError(str(exc)) from None
+
+
 def _write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read (the nginx one holds the edge secret)."""
     path.touch(mode=0o600, exist_ok=True)
@@ -57,22 +74,25 @@ def _write_private(path: Path, text: str) -> None:
 
 
 class Edge:
-    """nginx and Varnish in front of a Salon origin on 127.0.0.1:``origin_port``.
+    """nginx and Varnish in front of a Salon origin on 127.0.0.1:``origin_port``, or in front
+    of several nodes (``origins``: ``HOST:PORT`` each; any node answers any request).
 
     ``async with Edge(...) as edge:`` renders the configuration into ``directory`` (with a
     self-signed certificate under ``directory/tls``, logs under ``directory/logs``), starts
     Varnish on ``varnish_port`` (a free one by default) and nginx on ``http_port`` (HTTP/1.1)
-    and ``https_port`` (HTTP/2 and HTTP/1.1 over TLS), all on 127.0.0.1, and stops both on
-    exit. Runtime state (pid file, nginx's temporary files, Varnish's work directory) lives
-    in a fresh directory under the system's temporary directory, removed on exit, so that
-    nginx's workers (``nobody`` when started as root) and Varnish's (``vcache``) can reach it
-    whatever ``directory``'s permissions are.
+    and ``https_port`` (HTTP/2 and HTTP/1.1 over TLS), all on 127.0.0.1 (nginx on ``listen``
+    if given, e.g. 0.0.0.0 in a container), and stops both on exit. It reports the listeners
+    nginx counted to one node (the next one if that fails). Runtime state (pid file, nginx's
+    temporary files, Varnish's work directory) lives in a fresh directory under the system's
+    temporary directory, removed on exit, so that nginx's workers (``nobody`` when started as
+    root) and Varnish's (``vcache``) can reach it whatever ``directory``'s permissions are.
     """
 
     def __init__(
         self,
         *,
-        origin_port: int,
+        origin_port: int | None = None,
+        origins: Sequence[str | OriginNode] = (),
         http_port: int = 8080,
         https_port: int = 8443,
         directory: Path,
@@ -81,8 +101,13 @@ class Edge:
         cache_size: str = "256m",
         access_log: bool = False,
         report_every: float = REPORT_EVERY_SECONDS,
+        listen: str = "127.0.0.1",
     ) -> None:
-        self.origin_port = origin_port
+        if (origin_port is None) == (not origins):
+            raise EdgeError("give the edge either origin_port or origins")
+        self.origins = (
+            parse_origins(origins) if origins else (OriginNode("127.0.0.1", origin_port or 0),)
+        )
         self.http_port = http_port
         self.https_port = https_port
         self.varnish_port = varnish_port
@@ -91,7 +116,10 @@ class Edge:
         self._edge_secret = edge_secret
         self.cache_size = cache_size
         self.access_log = access_log
+        #: Where Varnish listens, and the address this machine reaches nginx at.
         self.host = "127.0.0.1"
+        #: Where nginx listens: 127.0.0.1, or e.g. 0.0.0.0 in a container.
+        self.listen = listen
         self.runtime: Path | None = None
         self.certificate: CertificateFiles | None = None
         self._nginx: Child | None = None
@@ -100,16 +128,26 @@ class Edge:
         self.reporter: ListenerReporter | None = None
 
     @property
+    def nginx_host(self) -> str:
+        """Where this machine reaches nginx: its listen address, 127.0.0.1 for a wildcard."""
+        return self.host if self.listen in ("0.0.0.0", "[::]") else self.listen
+
+    @property
     def http_url(self) -> str:
-        return f"http://{self.host}:{self.http_port}"
+        return f"http://{self.nginx_host}:{self.http_port}"
 
     @property
     def https_url(self) -> str:
-        return f"https://{self.host}:{self.https_port}"
+        return f"https://{self.nginx_host}:{self.https_port}"
 
     @property
     def varnish_url(self) -> str:
         return f"http://{self.host}:{self.varnish_port}"
+
+    @property
+    def origin_port(self) -> int:
+        """The first origin node's port (the only one's, for a single local origin)."""
+        return self.origins[0].port
 
     @property
     def logs(self) -> Path:
@@ -118,7 +156,7 @@ class Edge:
     def layout(self, runtime: Path, certificate: CertificateFiles) -> EdgeLayout:
         assert self.varnish_port is not None
         return EdgeLayout(
-            origin_port=self.origin_port,
+            origins=self.origins,
             http_port=self.http_port,
             https_port=self.https_port,
             varnish_port=self.varnish_port,
@@ -127,7 +165,7 @@ class Edge:
             certificate_key=certificate.key,
             logs=self.logs,
             runtime=runtime,
-            listen=self.host,
+            listen=self.listen,
             worker_user=worker_user(),
             access_log=self.access_log,
         )
@@ -135,8 +173,9 @@ class Edge:
     async def start(self) -> None:
         if self.varnish_port is None:
             self.varnish_port = free_port(self.host)
-        for port in (self.http_port, self.https_port, self.varnish_port):
-            check_free(self.host, port)
+        check_free(self.host, self.varnish_port)
+        for port in (self.http_port, self.https_port):
+            check_free(self.listen, port)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(exist_ok=True)
         self.certificate = ensure_certificate(self.directory / "tls")
@@ -170,14 +209,14 @@ class Edge:
                 config=config,
                 prefix=self.runtime,
                 error_log=self.logs / "nginx-error.log",
-                host=self.host,
+                host=self.nginx_host,
                 port=self.http_port,
             )
             self.reporter = ListenerReporter(
                 path=layout.listeners_log,
-                origin=f"http://{layout.origin_host}:{self.origin_port}",
+                origins=[origin.url for origin in self.origins],
                 edge_secret=self._edge_secret,
-                name=f"{self.host}:{self.http_port}",
+                name=f"{self.nginx_host}:{self.http_port}",
                 interval=self.report_every,
             )
             self.reporter.start()

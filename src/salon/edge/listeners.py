@@ -1,7 +1,9 @@
 """Counting listeners at the edge: nginx logs one line per counted audio request (the space's
 id, see ``deploy/nginx/salon.conf``); this reads the new lines every few seconds and reports
 the counts per space to the origin (``POST /api/edge/listeners``), which turns them into
-players (``domain/audience.py``).
+players (``domain/audience.py``). With several origin nodes the reports go to one node at
+a time: the one that took the last report (so one node keeps seeing the whole series), else,
+when it fails, the next that answers.
 
 Cheap at any audience: nginx writes a few bytes per player per segment into a 64 KiB buffer,
 and a read is one ``bytes.split`` and a ``Counter`` over what came in. The log is truncated
@@ -17,7 +19,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -60,13 +62,15 @@ class ListenerLog:
 
 
 class ListenerReporter:
-    """Every ``interval`` seconds, report the counted requests to the origin."""
+    """Every ``interval`` seconds, report the counted requests to one of the origin nodes
+    (base URLs, ``http://host:port``): the one that took the last report, or on an error (no
+    connection, a timeout, a 5xx) the next one in turn."""
 
     def __init__(
         self,
         *,
         path: Path,
-        origin: str,
+        origins: Sequence[str],
         edge_secret: str,
         name: str,
         interval: float = REPORT_EVERY_SECONDS,
@@ -76,13 +80,21 @@ class ListenerReporter:
         self.name = name
         self._clock = clock
         self._since = clock()
-        self.origin = origin
+        if not origins:
+            raise ValueError("a listener reporter needs at least one origin")
+        self.origins = list(origins)
+        self._current = 0
         self.interval = interval
         self._headers = {"X-Salon-Edge-Key": edge_secret}
         self._task: asyncio.Task[None] | None = None
         #: Requests counted that the origin has not taken yet (kept across a failed report).
         self.pending: Counter[str] = Counter()
         self.reported = 0
+
+    @property
+    def origin(self) -> str:
+        """The node the next report goes to first."""
+        return self.origins[self._current]
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="salon-edge-listeners")
@@ -107,9 +119,7 @@ class ListenerReporter:
             return
         seconds = max(now - self._since, 0.001)
         report = {"edge": self.name, "seconds": seconds, "requests": dict(self.pending)}
-        response = await client.post(
-            f"{self.origin}/api/edge/listeners", json=report, headers=self._headers
-        )
+        response = await self._post(client, report)
         self._since = now
         if response.status_code == 204:
             self.reported += sum(self.pending.values())
@@ -120,6 +130,32 @@ class ListenerReporter:
                 self.pending.clear()  # it will not take these; do not grow forever
             else:
                 self._since = now - seconds  # they go with the next report
+
+    async def _post(self, client: httpx.AsyncClient, report: object) -> httpx.Response:
+        """POST to the current node, else to each other in turn until one answers below 500;
+        the last answer, or the last error if none answered at all."""
+        response: httpx.Response | None = None
+        error: httpx.HTTPError | None = None
+        for attempt in range(len(self.origins)):
+            index = (self._current + attempt) % len(self.origins)
+            origin = self.origins[index]
+            try:
+                answer = await client.post(
+                    f"{origin}/api/edge/listeners", json=report, headers=self._headers
+                )
+            except httpx.HTTPError as exc:
+                error = exc
+                log.info("listener report to %s failed: %s", origin, exc)
+                continue
+            response = answer
+            if answer.status_code < 500:
+                self._current = index
+                return answer
+            log.info("listener report to %s answered %d", origin, answer.status_code)
+        if response is None:
+            assert error is not None
+            raise error
+        return response
 
     async def _run(self) -> None:
         async with httpx.AsyncClient(timeout=5.0) as client:

@@ -100,7 +100,9 @@ class Child:
             await self.process.wait()
 
 
-async def _spawn(name: str, argv: list[str], log: Path) -> Child:
+async def spawn(name: str, argv: list[str], log: Path, env: dict[str, str] | None = None) -> Child:
+    """Start ``argv`` in its own session (a terminal's Ctrl-C reaches only us), its output
+    to ``log`` (overwritten)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
@@ -109,6 +111,7 @@ async def _spawn(name: str, argv: list[str], log: Path) -> Child:
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
+            env=env,
         )
     return Child(name, process, log)
 
@@ -176,7 +179,7 @@ async def start_nginx(
     # -e: the error log before the configuration's own is open (not /var/log/nginx).
     argv = [nginx, "-p", f"{prefix}/", "-c", str(config), "-e", str(error_log)]
     await _check([*argv, "-t", "-q", "-g", "daemon off;"], "nginx refused its configuration")
-    child = await _spawn("nginx", [*argv, "-g", "daemon off;"], error_log)
+    child = await spawn("nginx", [*argv, "-g", "daemon off;"], error_log)
     await wait_until_serving(child, host, port, patience)
     return child
 
@@ -207,6 +210,6 @@ async def start_varnish(
         *("-p", "backend_idle_timeout=4"),
         *("-p", "syslog_cli_traffic=off"),
     ]
-    child = await _spawn("varnishd", argv, log)
+    child = await spawn("varnishd", argv, log)
     await wait_until_serving(child, host, port, patience)
     return child

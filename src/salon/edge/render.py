@@ -1,9 +1,11 @@
 """Rendering the edge's configuration: ``deploy/nginx/salon.conf`` and
-``deploy/varnish/salon.vcl`` with the ports, paths and the edge secret filled in.
+``deploy/varnish/salon.vcl`` with the origin nodes, ports, paths and the edge secret filled in.
 
 Pure: text in, text out. The templates mark each value as ``{{ name }}``; rendering refuses a
 template that names a value it was not given, and a value that would change the meaning of
-the file around it (a quote, a ``$``, a brace, a semicolon or white space).
+the file around it (a quote, a ``$``, a brace, a semicolon or white space). The lists that
+depend on how many origin nodes there are (nginx's ``server`` lines, Varnish's backends and
+its director) are written here, from values checked the same way.
 """
 
 from __future__ import annotations
@@ -24,8 +26,79 @@ _SAFE = re.compile(r'^[^\s"\'$;{}\\#]+$')
 _SECRET = re.compile(r"^[A-Za-z0-9._~+/=-]{16,256}$")
 
 
+#: A host name or IPv4 address; an IPv6 address goes in brackets (``[::1]:8000``).
+_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])$")
+
+#: nginx: a node that fails once (refused, reset, timed out) is skipped for this long, then
+#: tried again with one request (nginx passes a request it could not deliver to the next).
+UPSTREAM_MAX_FAILS = 1
+UPSTREAM_FAIL_TIMEOUT = "5s"
+
+#: Varnish: with several nodes each is probed on /healthz every second; two failures out of
+#: the last three take it out (about 2 s after it dies), two successes bring it back.
+VARNISH_PROBE = """probe salon_healthz {
+    .url = "/healthz";
+    .interval = 1s;
+    .timeout = 1s;
+    .window = 3;
+    .threshold = 2;
+    # Counted as up from the start, so the edge serves the moment it is up.
+    .initial = 2;
+}"""
+#: Varnish's backend for one node (with a probe line when there are several).
+VARNISH_BACKEND = """backend {name} {{
+    .host = "{host}";
+    .port = "{port}";
+    .connect_timeout = 2s;
+    # Blocking reloads wait at the origin for the next part (a few seconds at most).
+    .first_byte_timeout = 30s;
+    .between_bytes_timeout = 10s;{probe}
+}}"""
+#: How many other nodes Varnish tries when one does not answer (most: 2).
+MAX_BACKEND_RETRIES = 2
+
+
 class TemplateError(ValueError):
     """A template names an unknown value, or a value is unsafe to put in it."""
+
+
+@dataclass(frozen=True, slots=True)
+class OriginNode:
+    """One Salon node the edge sends requests to: ``host:port``."""
+
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, text: str, default_host: str = "127.0.0.1") -> OriginNode:
+        """``HOST:PORT``, ``[IPV6]:PORT`` or a bare ``PORT`` (on ``default_host``)."""
+        text = text.strip()
+        host, colon, port = text.rpartition(":")
+        if not colon:
+            host, port = default_host, text
+        if not port.isdigit():
+            raise TemplateError(f"{text!r} is not HOST:PORT")
+        node = cls(host, int(port))
+        node.check()
+        return node
+
+    def check(self) -> None:
+        if not _HOST.match(self.host):
+            raise TemplateError(f"{self.host!r} is not a host name or address")
+        if not 1 <= self.port <= 65535:
+            raise TemplateError(f"{self.port} is not a TCP port")
+
+    @property
+    def bare_host(self) -> str:
+        """The host without an IPv6 address's brackets (as Varnish wants it)."""
+        return self.host.strip("[]")
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self}"
 
 
 def fill(template: str, values: dict[str, str]) -> str:
@@ -44,7 +117,8 @@ def fill(template: str, values: dict[str, str]) -> str:
 class EdgeLayout:
     """Where the edge listens, what it proxies to, and where its files are."""
 
-    origin_port: int
+    #: The Salon nodes, every one able to answer any request (one for a single origin).
+    origins: tuple[OriginNode, ...]
     http_port: int
     https_port: int
     varnish_port: int
@@ -56,7 +130,6 @@ class EdgeLayout:
     #: Runtime state: nginx's pid file and temporary directories (writable by its workers).
     runtime: Path
     listen: str = "127.0.0.1"
-    origin_host: str = "127.0.0.1"
     varnish_host: str = "127.0.0.1"
     #: ``user nobody nogroup;`` when the master runs as root; empty otherwise.
     worker_user: str | None = None
@@ -73,11 +146,24 @@ class EdgeLayout:
         return self.runtime / "listeners.log"
 
     def check(self) -> None:
-        for port in (self.origin_port, self.http_port, self.https_port, self.varnish_port):
+        if not self.origins:
+            raise TemplateError("the edge needs at least one origin")
+        for origin in self.origins:
+            origin.check()
+        if len(set(self.origins)) != len(self.origins):
+            raise TemplateError("an origin is named twice")
+        for port in (self.http_port, self.https_port, self.varnish_port):
             if not 1 <= port <= 65535:
                 raise TemplateError(f"{port} is not a TCP port")
-        if len({self.http_port, self.https_port, self.varnish_port, self.origin_port}) != 4:
-            raise TemplateError("the origin, Varnish, HTTP and HTTPS ports must all differ")
+        own = {self.http_port, self.https_port, self.varnish_port}
+        if len(own) != 3:
+            raise TemplateError("the Varnish, HTTP and HTTPS ports must all differ")
+        local = {self.listen, self.varnish_host, "127.0.0.1", "localhost"}
+        for origin in self.origins:
+            if origin.host in local and origin.port in own:
+                raise TemplateError(
+                    f"the origin {origin} is on a port the edge listens on; ports must all differ"
+                )
         if not _SECRET.match(self.edge_secret):
             raise TemplateError(
                 "the edge secret must be 16-256 characters of letters, digits and ._~+/=-"
@@ -97,7 +183,6 @@ def nginx_values(layout: EdgeLayout) -> dict[str, str]:
         "http_port": layout.http_port,
         "https_port": layout.https_port,
         "listen": layout.listen,
-        "origin": f"{layout.origin_host}:{layout.origin_port}",
         "varnish": f"{layout.varnish_host}:{layout.varnish_port}",
         "certificate": layout.certificate,
         "certificate_key": layout.certificate_key,
@@ -115,6 +200,15 @@ def nginx_values(layout: EdgeLayout) -> dict[str, str]:
     rendered["audio_access_log"] = (
         f"access_log {rendered['access_log']};" if layout.access_log else ""
     )
+    several = len(layout.origins) > 1
+    # Listed in the header comment too, so the rendered file says where it sends requests.
+    rendered["origin"] = " ".join(str(o) for o in layout.origins)
+    rendered["origin_servers"] = "\n        ".join(
+        f"server {o} max_fails={UPSTREAM_MAX_FAILS} fail_timeout={UPSTREAM_FAIL_TIMEOUT};"
+        if several
+        else f"server {o};"
+        for o in layout.origins
+    )
     user = layout.worker_user
     if user:
         rendered["user"] = "user " + " ".join(_safe("worker_user", w) for w in user.split()) + ";"
@@ -124,10 +218,25 @@ def nginx_values(layout: EdgeLayout) -> dict[str, str]:
 
 
 def varnish_values(layout: EdgeLayout) -> dict[str, str]:
+    """The backends (one per node, probed when there are several), the director's list,
+    and how many other nodes a failed fetch tries."""
     layout.check()
+    several = len(layout.origins) > 1
+    names = [f"origin{index}" for index in range(1, len(layout.origins) + 1)]
+    backends = [
+        VARNISH_BACKEND.format(
+            name=name,
+            host=_safe("origin host", origin.bare_host),
+            port=_safe("origin port", origin.port),
+            probe="\n    .probe = salon_healthz;" if several else "",
+        )
+        for name, origin in zip(names, layout.origins, strict=True)
+    ]
     return {
-        "origin_host": _safe("origin_host", layout.origin_host),
-        "origin_port": _safe("origin_port", layout.origin_port),
+        "origin": " ".join(str(o) for o in layout.origins),
+        "backends": "\n\n".join([VARNISH_PROBE, *backends] if several else backends),
+        "director_backends": "\n    ".join(f"salon_origins.add_backend({name});" for name in names),
+        "backend_retries": str(min(len(layout.origins) - 1, MAX_BACKEND_RETRIES)),
     }
 
 

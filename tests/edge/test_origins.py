@@ -1,0 +1,361 @@
+"""The edge in front of several origin nodes: nginx spreads requests over every node and skips
+a dead one, Varnish's director does the same for audio and its probe takes a dead node out
+within seconds (and back when it returns), the WebSocket passes through, and listener counts
+go to one node and on to the next when it dies. Also ``salon edge --origin …`` end to end.
+
+The nodes here are small stand-ins (each names itself in its answers), so that which node
+answered is visible and a node can die and come back on the same port in a moment."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Generator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+import websockets
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from salon.config import Settings
+from salon.edge import Edge, free_port
+from salon.edge.processes import executable
+
+SECRET_KEY = "edge-origins-secret-key-" + "z" * 24
+EDGE_SECRET = Settings(secret_key=SECRET_KEY).edge_secret()
+
+
+class Node:
+    """A stand-in Salon node on a loopback port: /healthz, audio, an API path, the event
+    WebSocket and listener reports, each answer naming the node."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.reports: list[dict[str, Any]] = []
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def app(self) -> Starlette:
+        async def health(request: Request) -> Response:
+            return JSONResponse({"status": "ok", "database": "ok"})
+
+        async def audio(request: Request) -> Response:
+            return Response(
+                b"\x00" * 64,
+                media_type="video/mp4",
+                headers={"X-Node": self.name, "Cache-Control": "public, max-age=60"},
+            )
+
+        async def api(request: Request) -> Response:
+            return JSONResponse({"node": self.name}, headers={"X-Node": self.name})
+
+        async def listeners(request: Request) -> Response:
+            if request.headers.get("X-Salon-Edge-Key") != EDGE_SECRET:
+                return Response(status_code=401)
+            self.reports.append(await request.json())
+            return Response(status_code=204)
+
+        async def events(websocket: WebSocket) -> None:
+            await websocket.accept()
+            await websocket.send_json({"type": "snapshot", "node": self.name})
+            message = await websocket.receive_text()
+            await websocket.send_json({"type": "echo", "node": self.name, "text": message})
+            await websocket.close()
+
+        return Starlette(
+            routes=[
+                Route("/healthz", health),
+                Route("/api/spaces/{space}/hls/{name}", audio),
+                Route("/api/edge/listeners", listeners, methods=["POST"]),
+                Route("/api/whoami", api),
+                WebSocketRoute("/api/spaces/{space}/events", events),
+            ]
+        )
+
+    async def start(self) -> None:
+        class Quiet(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Generator[None, None, None]:
+                yield  # Ctrl-C stays pytest's
+
+        config = uvicorn.Config(
+            self.app(),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            ws="websockets-sansio",
+        )
+        self._server = Quiet(config)
+        self._task = asyncio.create_task(self._server.serve())
+        async with asyncio.timeout(10):
+            while not self._server.started:
+                assert not self._task.done(), f"node {self.name} did not start"
+                await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        """Gone at once: the port refuses connections from now on."""
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            self._server.force_exit = True
+            await self._task
+        self._server = self._task = None
+
+
+@contextlib.asynccontextmanager
+async def nodes(*names: str) -> AsyncIterator[list[Node]]:
+    running = [Node(name) for name in names]
+    try:
+        for node in running:
+            await node.start()
+        yield running
+    finally:
+        for node in running:
+            await node.stop()
+
+
+def backend_health(edge: Edge) -> dict[str, str]:
+    """Varnish's view of each backend: ``{"origin1": "healthy", …}`` (``varnishadm``)."""
+    import subprocess
+
+    assert edge.runtime is not None
+    listing = subprocess.run(
+        [executable("varnishadm", "varnish"), "-n", str(edge.runtime / "varnish"), "backend.list"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=10,
+    ).stdout
+    return dict(re.findall(r"^\S+\.(origin\d+)\s+\S+\s+\S+\s+(healthy|sick)", listing, re.M))
+
+
+async def until(check: Callable[[], bool], *, within: float, what: str) -> float:
+    """Poll ``check`` until it holds (every 0.1 s); how long it took. Fails after ``within``."""
+    began = time.monotonic()
+    while not check():
+        if time.monotonic() - began > within:
+            raise AssertionError(f"not within {within} s: {what}")
+        await asyncio.sleep(0.1)
+    return time.monotonic() - began
+
+
+async def answered_by(http: httpx.AsyncClient, paths: list[str]) -> list[str]:
+    """The node that answered each path (every answer must be a 200)."""
+    names = []
+    for path in paths:
+        response = await http.get(path)
+        assert response.status_code == 200, f"{path}: {response.status_code} {response.text}"
+        names.append(response.headers["X-Node"])
+    return names
+
+
+def audio_paths(count: int, tag: str) -> list[str]:
+    """Paths no cache holds yet (each its own object)."""
+    return [f"/api/spaces/origins/hls/{tag}{index}.m4s" for index in range(count)]
+
+
+async def test_requests_spread_over_every_node_and_a_dead_one_is_skipped(tmp_path: Path) -> None:
+    async with (
+        nodes("a", "b", "c") as (a, b, c),
+        Edge(
+            origins=[a.address, b.address, c.address],
+            http_port=free_port(),
+            https_port=free_port(),
+            directory=tmp_path / "edge",
+            edge_secret=EDGE_SECRET,
+        ) as edge,
+        httpx.AsyncClient(base_url=edge.http_url, timeout=10) as http,
+    ):
+        assert backend_health(edge) == {
+            "origin1": "healthy",
+            "origin2": "healthy",
+            "origin3": "healthy",
+        }
+        # Audio through Varnish's round robin, the rest through nginx's: all three nodes.
+        assert set(await answered_by(http, audio_paths(6, "before"))) == {"a", "b", "c"}
+        assert set(await answered_by(http, ["/api/whoami"] * 6)) == {"a", "b", "c"}
+        # The event WebSocket passes through nginx's group both ways.
+        async with websockets.connect(
+            edge.http_url.replace("http", "ws", 1) + "/api/spaces/origins/events"
+        ) as ws:
+            snapshot = json.loads(await ws.recv())
+            assert snapshot["type"] == "snapshot"
+            await ws.send("hello")
+            echo = json.loads(await ws.recv())
+            assert echo == {"type": "echo", "node": snapshot["node"], "text": "hello"}
+
+        await b.stop()
+        died = time.monotonic()
+        # At once, before the probe notices: every request is answered, by a live node.
+        assert set(await answered_by(http, audio_paths(9, "during"))) == {"a", "c"}
+        assert set(await answered_by(http, ["/api/whoami"] * 9)) == {"a", "c"}
+        # The probe takes node b out within ~2-3 s of its death.
+        await until(
+            lambda: backend_health(edge).get("origin2") == "sick",
+            within=6,
+            what="Varnish's probe marks the dead node sick",
+        )
+        assert time.monotonic() - died < 4.5
+        assert backend_health(edge)["origin1"] == backend_health(edge)["origin3"] == "healthy"
+        assert set(await answered_by(http, audio_paths(6, "after"))) == {"a", "c"}
+
+        # Back on the same port: the probe brings it back, and both paths reach it again.
+        await b.start()
+        await until(
+            lambda: backend_health(edge).get("origin2") == "healthy",
+            within=6,
+            what="Varnish's probe brings the node back",
+        )
+        assert set(await answered_by(http, audio_paths(6, "back"))) == {"a", "b", "c"}
+        seen: set[str] = set()
+        deadline = time.monotonic() + 10  # nginx tries it again after fail_timeout (5 s)
+        while seen != {"a", "b", "c"} and time.monotonic() < deadline:
+            seen |= set(await answered_by(http, ["/api/whoami"] * 3))
+            await asyncio.sleep(0.2)
+        assert seen == {"a", "b", "c"}
+
+
+async def test_listener_counts_go_to_one_node_then_to_the_next(tmp_path: Path) -> None:
+    async with (
+        nodes("a", "b") as (a, b),
+        Edge(
+            origins=[a.address, b.address],
+            http_port=free_port(),
+            https_port=free_port(),
+            directory=tmp_path / "edge",
+            edge_secret=EDGE_SECRET,
+            report_every=0.3,
+        ) as edge,
+        httpx.AsyncClient(base_url=edge.http_url, timeout=10) as http,
+    ):
+
+        def counted(space: str) -> int:
+            return sum(r["requests"].get(space, 0) for n in (a, b) for r in n.reports)
+
+        # Counted requests: a segment's first part (one line per player per segment).
+        for number in range(3):
+            assert (await http.get(f"/api/spaces/first/hls/part{number}.0.m4s")).status_code == 200
+        # nginx flushes its log each second; the edge reads it every 0.3 s.
+        await until(lambda: counted("first") >= 3, within=5, what="the first node's reports")
+        assert counted("first") == 3
+        # The first node takes them while it answers.
+        assert a.reports
+        assert not b.reports
+
+        await a.stop()
+        for number in range(4):
+            assert (await http.get(f"/api/spaces/second/hls/part{number}.0.m4s")).status_code == 200
+        await until(lambda: counted("second") >= 4, within=5, what="the second node's reports")
+        assert counted("second") == 4
+        assert edge.reporter is not None
+        assert edge.reporter.origin == f"http://{b.address}"
+
+
+def descendants_of(pid: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def still_running(pids: set[int]) -> list[int]:
+    """Those of ``pids`` that are still processes (a zombie has finished: not counted)."""
+    running = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state != "Z":
+                running.append(pid)
+    return running
+
+
+async def test_salon_edge_command_fronts_several_nodes(tmp_path: Path) -> None:
+    env = {**os.environ, "SALON_SECRET_KEY": SECRET_KEY, "SALON_VAR_DIR": str(tmp_path / "var")}
+    command = [sys.executable, "-m", "salon", "edge"]
+    # Either its own origin or others, never both; and never without the nodes' secret.
+    both = await asyncio.create_subprocess_exec(
+        *command,
+        *("--origin", "127.0.0.1:1", "--origin-port", "8000"),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await both.communicate()
+    assert both.returncode == 1
+    assert b"either --origin-port or --origin" in output
+    no_secret = {k: v for k, v in env.items() if k != "SALON_SECRET_KEY"}
+    refused = await asyncio.create_subprocess_exec(
+        *command,
+        *("--origin", "127.0.0.1:1"),
+        env=no_secret,
+        cwd=tmp_path,  # no .env of the developer's
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await refused.communicate()
+    assert refused.returncode == 1
+    assert b"SALON_SECRET_KEY" in output
+
+    async with nodes("a", "b") as (a, b):
+        http_port = free_port()
+        log = tmp_path / "edge.log"
+        with log.open("wb") as out:
+            edge = await asyncio.create_subprocess_exec(
+                *command,
+                *("--origin", a.address, "--origin", b.address),
+                *("--http-port", str(http_port), "--https-port", str(free_port())),
+                *("--directory", str(tmp_path / "edge")),
+                env=env,
+                cwd=tmp_path,
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+        try:
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{http_port}", timeout=5
+            ) as http:
+                seen: set[str] = set()
+                async with asyncio.timeout(30):
+                    while seen != {"a", "b"}:
+                        assert edge.returncode is None, log.read_text()
+                        with contextlib.suppress(httpx.TransportError):
+                            answer = await http.get("/api/whoami")
+                            if answer.status_code == 200:
+                                seen.add(answer.json()["node"])
+                        await asyncio.sleep(0.1)
+            text = log.read_text()
+            assert f"origin {a.address}: answers /healthz" in text
+            rendered = (tmp_path / "edge" / "nginx.conf").read_text()
+            assert f"server {a.address} max_fails=1" in rendered
+            children = descendants_of(edge.pid)
+            assert len(children) >= 3  # nginx's master and workers, varnishd's two
+            edge.send_signal(signal.SIGINT)
+            async with asyncio.timeout(30):
+                assert await edge.wait() == 0, log.read_text()
+            assert not still_running(children)
+        finally:
+            if edge.returncode is None:
+                edge.kill()
+                await edge.wait()
