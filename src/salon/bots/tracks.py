@@ -36,6 +36,10 @@ def read_audio(path: Path) -> Pcm:
     return np.concatenate(chunks)
 
 
+#: Frames whose send time a track remembers (10 minutes of 20 ms frames).
+SENT_KEPT = 30_000
+
+
 class PcmTrack(MediaStreamTrack):
     """Plays PCM (looping) in 20 ms frames, paced by the wall clock like a microphone."""
 
@@ -50,7 +54,8 @@ class PcmTrack(MediaStreamTrack):
         self._offset = 0
         self._pts = 0
         self._started: float | None = None
-        #: Wall-clock time (time.time) at which each frame was handed to WebRTC, by pts.
+        #: Wall-clock time (time.time) at which each frame was handed to WebRTC, by pts: the
+        #: last ``SENT_KEPT`` frames (ten minutes), so a bot speaking for days stays small.
         self.sent_at: dict[int, float] = {}
 
     async def recv(self) -> av.AudioFrame:
@@ -74,5 +79,7 @@ class PcmTrack(MediaStreamTrack):
         frame.time_base = Fraction(1, SAMPLE_RATE)
         frame.pts = self._pts
         self.sent_at[self._pts] = time.time()
+        if len(self.sent_at) > SENT_KEPT:
+            del self.sent_at[next(iter(self.sent_at))]  # the oldest (insertion order)
         self._pts += FRAME_SAMPLES
         return frame
