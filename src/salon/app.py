@@ -133,7 +133,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.engine = media_engine
         app.state.audience_feeds = AudienceFeeds(ctx, speaking=media_engine.speaking)
         media_engine.listener_hooks.append(_count_players(ctx))
-        ownership = MediaOwnership(ctx, media_engine, node=node, url=settings.own_url)
+        ownership = MediaOwnership(
+            ctx, media_engine, node=node, url=settings.own_url, several=redis is not None
+        )
         app.state.ownership = ownership
         app.state.forwarder = Forwarder()
         node_audience = (
