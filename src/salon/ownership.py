@@ -100,8 +100,9 @@ class MediaOwnership:
         started = asyncio.get_running_loop().time()
         kept = await media_leases.renew(self._ctx, node=self.node, space_ids=mine)
         self._renewed_at = started
-        for space_id in set(mine) - kept:
-            if await media_leases.owner(self._ctx, space_id=space_id) is not None:
+        for space_id in set(mine) - kept:  # ended (its event will stop the room), or taken
+            lease = await media_leases.owner(self._ctx, space_id=space_id)
+            if lease is not None and lease.node != self.node:
                 log.warning("space %s's media lease went to another node: halting here", space_id)
                 self._engine.halt_room(space_id)
         for space_id in await media_leases.orphaned(self._ctx):
