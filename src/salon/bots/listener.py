@@ -127,7 +127,9 @@ class HlsListener:
         self._position: tuple[int, int] | None = None
         self._arrived: deque[tuple[float, Pcm]] = deque()
         self._patience = Patience(give_up_after, clock)
-        self._backoff = Backoff()
+        # As the web app's player retries its playlist (0.25 s doubling to 2 s): a player
+        # that waited up to 5 s would hear a media failover seconds after it was over.
+        self._backoff = Backoff(first=0.25, longest=2.0)
 
     @property
     def max_gap_samples(self) -> int:
