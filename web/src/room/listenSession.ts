@@ -93,6 +93,14 @@ function sentUrl(networkDetails: unknown): string | null {
  */
 export const MAX_RESTARTS = 6;
 const LATENCY_POLL_MS = 250;
+/**
+ * Waiting for audio this long, the player starts over at the live edge. When a space's media
+ * moves to another node (or restarts), the stream goes on after a gap of a few seconds in its
+ * timeline; hls.js waits at the hole instead of jumping it, so a fresh player is what carries
+ * on (measured in tests/cluster/test_failover_in_chromium.py). One late part never waits this
+ * long: parts are 192 ms.
+ */
+export const STALL_RESTART_MS = 3000;
 
 export class ListenSession {
   private hls: Hls | null = null;
@@ -101,6 +109,9 @@ export class ListenSession {
   private restarts = 0;
   private mediaRecoveries = 0;
   private restartTimer: number | undefined;
+  private stallTimer: number | undefined;
+  /** Whether this player has played since it (re)started: only then is waiting a stall. */
+  private played = false;
   private latencyTimer: number | undefined;
 
   constructor(
@@ -136,6 +147,7 @@ export class ListenSession {
     this.destroyed = true;
     this.credential?.stop();
     window.clearTimeout(this.restartTimer);
+    window.clearTimeout(this.stallTimer);
     window.clearInterval(this.latencyTimer);
     this.audio.removeEventListener("playing", this.onPlaying);
     this.audio.removeEventListener("waiting", this.onWaiting);
@@ -202,6 +214,7 @@ export class ListenSession {
     if (this.destroyed) return;
     this.credential?.stop();
     window.clearTimeout(this.restartTimer);
+    window.clearTimeout(this.stallTimer);
     this.destroyHls();
     this.audio.pause();
     this.audio.removeAttribute("src");
@@ -280,6 +293,9 @@ export class ListenSession {
       return;
     }
     this.callbacks.onStatus("buffering");
+    window.clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    this.played = false;
     const delay = backoffDelay(this.restarts);
     this.restarts += 1;
     this.destroyHls();
@@ -307,10 +323,19 @@ export class ListenSession {
   private readonly onPlaying = () => {
     this.restarts = 0;
     this.mediaRecoveries = 0;
+    window.clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    this.played = true;
     this.callbacks.onStatus("playing");
   };
 
   private readonly onWaiting = () => {
     this.callbacks.onStatus("buffering");
+    // A first start may take long on a slow link; only audio that stops is a stall.
+    if (this.stallTimer !== undefined || this.destroyed || !this.played) return;
+    this.stallTimer = window.setTimeout(() => {
+      this.stallTimer = undefined;
+      if (!this.destroyed && this.hls !== null) this.scheduleRestart("the stream stalled");
+    }, STALL_RESTART_MS);
   };
 }
