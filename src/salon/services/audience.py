@@ -19,7 +19,7 @@ from salon.domain.audience import ListenerEstimate, audience_size, counts_a_list
 from salon.domain.lifecycle import SpaceState
 from salon.domain.stage import Role
 from salon.events.types import AudienceCount
-from salon.services.queries import joined_listeners
+from salon.services.queries import get_space, joined_listeners
 from salon.store.models import Participant, Space
 
 if TYPE_CHECKING:
@@ -108,6 +108,10 @@ async def announce_changes(ctx: Context, *, only: Collection[str] | None = None)
     Joins and leaves announce themselves; this catches what moves without an event: players
     arriving and going, and people moving between the stage and the audience. Among several
     nodes each announces the spaces whose media it runs (``only``), so one change is told once.
+
+    A space whose count seems to have moved is counted again under its lock before anything
+    is said: a join or a stage change may be committing at that moment (it announces its own
+    count before its commit), and the first read would then be older than what it said.
     """
     meter = ctx.audience
     async with ctx.transaction() as tx:
@@ -123,13 +127,22 @@ async def announce_changes(ctx: Context, *, only: Collection[str] | None = None)
             .group_by(Space.id)
         )
         live = {space_id: int(joined) for space_id, joined in rows.all()}
-        for space_id in meter.spaces():
-            if space_id not in live:
-                meter.forget(space_id)
-        now = ctx.clock.now()
-        for space_id, joined in live.items():
-            if only is not None and space_id not in only:
-                continue
-            count = audience_size(joined_listeners=joined, players=meter.players(space_id))
-            if meter.announce(space_id, count):
-                tx.emit(AudienceCount(space_id=space_id, at=now, count=count))
+    for space_id in meter.spaces():
+        if space_id not in live:
+            meter.forget(space_id)
+    for space_id, joined in live.items():
+        if only is not None and space_id not in only:
+            continue
+        count = audience_size(joined_listeners=joined, players=meter.players(space_id))
+        if count != meter.announced(space_id):
+            await _announce_locked(ctx, space_id)
+
+
+async def _announce_locked(ctx: Context, space_id: str) -> None:
+    async with ctx.transaction() as tx:
+        space = await get_space(tx.session, space_id, lock=True)
+        if space.state != SpaceState.LIVE:
+            return
+        count = await audience_count(tx.session, ctx.audience, space_id)
+        if ctx.audience.announce(space_id, count):
+            tx.emit(AudienceCount(space_id=space_id, at=ctx.clock.now(), count=count))
