@@ -21,6 +21,7 @@ from websockets.asyncio.client import ClientConnection
 
 from salon.app import create_app
 from salon.config import Settings
+from salon.serving import uvicorn_options
 
 POSTGRES_ADMIN_DSN = os.environ.get(
     "SALON_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -81,13 +82,9 @@ class Server:
         self.settings = settings
         self.clock = clock
         self.app = create_app(settings, clock=clock)
+        # As ``salon serve`` runs it (the hot path in uvicorn's protocol included), quieter.
         config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            lifespan="on",
-            ws="websockets-sansio",
-            proxy_headers=True,
-            forwarded_allow_ips=settings.trusted_proxies,
+            self.app, log_level="warning", lifespan="on", **uvicorn_options(settings)
         )
         self._server = uvicorn.Server(config)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

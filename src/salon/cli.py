@@ -60,6 +60,7 @@ def serve(
     import uvicorn
 
     from salon.app import create_app
+    from salon.serving import uvicorn_options
 
     settings = get_settings()
     _setup_logging(settings.log_level)
@@ -70,14 +71,7 @@ def serve(
     settings = settings.model_copy(update={"host": listen_host, "port": listen_port})
     console.print(f"[bold]Salon[/] on http://{listen_host}:{listen_port}  (API docs: /docs)")
     uvicorn.run(
-        create_app(settings),
-        host=listen_host,
-        port=listen_port,
-        log_config=None,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.trusted_proxies,
-        ws="websockets-sansio",
-        ws_ping_interval=20,
+        create_app(settings), host=listen_host, port=listen_port, **uvicorn_options(settings)
     )
 
 
@@ -121,6 +115,7 @@ def edge(
 
     from salon.app import create_app
     from salon.edge import Edge, EdgeError
+    from salon.serving import uvicorn_options
 
     settings = get_settings()
     _setup_logging(settings.log_level, quiet=("httpx",))
@@ -143,14 +138,7 @@ def edge(
     settings = settings.model_copy(update={"host": "127.0.0.1", "port": origin_port})
     origin = _edge_origin(
         uvicorn.Config(
-            create_app(settings),
-            host="127.0.0.1",
-            port=origin_port,
-            log_config=None,
-            proxy_headers=True,
-            forwarded_allow_ips=settings.trusted_proxies,
-            ws="websockets-sansio",
-            ws_ping_interval=20,
+            create_app(settings), host="127.0.0.1", port=origin_port, **uvicorn_options(settings)
         )
     )
     front = Edge(

@@ -1,9 +1,9 @@
 """The live LL-HLS fast path answers exactly as the FastAPI routes do, and leaves them the rest.
 
-The fast path (``api/hls_fast.py``) takes only a plain ``_HLS_msn``/``_HLS_part`` query, so
+The fast path (``api/hls_fast.py``, answered inside uvicorn by ``api/hls_protocol.py``) takes only a plain ``_HLS_msn``/``_HLS_part`` query, so
 the same URL with one more query parameter goes to the routes: each pair below is one
 request answered by each path, compared status, headers (all but ``date``, in order) and body.
-Which path answered is seen by counting ``answer_live`` calls from the fast path's module.
+Which path answered is seen by counting ``begin_live`` calls from the fast path's module.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import m3u8
 import pytest
 
 from salon.api import hls_fast
-from salon.api.hls_live import answer_live
+from salon.api.hls_live import begin_live
 from salon.media.engine import MediaEngine
 from tests.harness import Person, Server, metric, problem
 from tests.integration.ticketing import buy_and_pay, seller, ticketed_space
@@ -30,11 +30,11 @@ def fast_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Names the fast path answered (the server runs in this process, in another thread)."""
     calls: list[str] = []
 
-    async def counted(*args: Any, **kwargs: Any) -> Any:
+    def counted(*args: Any, **kwargs: Any) -> Any:
         calls.append(args[3])
-        return await answer_live(*args, **kwargs)
+        return begin_live(*args, **kwargs)
 
-    monkeypatch.setattr(hls_fast, "answer_live", counted)
+    monkeypatch.setattr(hls_fast, "begin_live", counted)
     return calls
 
 

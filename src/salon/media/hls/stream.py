@@ -51,6 +51,9 @@ SEGMENT_SECONDS = DEFAULT_SEGMENT_PARTS * DEFAULT_PART_FRAMES * AAC_FRAME_SAMPLE
 
 #: Called with (msn, part index, fragment bytes) as each part is published, e.g. to record.
 PartHook = Callable[[int, int, bytes], None]
+#: Called once by ``LiveStream.watch``: True when what was waited for exists (or the stream
+#: ended), False when the wait's deadline passed first.
+Watcher = Callable[[bool], None]
 
 
 class ReloadRefused(Exception):
@@ -143,10 +146,11 @@ class LiveStream:
         self._frames: list[AacFrame] = []
         self._epoch: datetime | None = None
         self._ended = False
-        self._published = asyncio.Event()
-        #: Publications so far, and the one alarm that wakes waiters when none come.
-        self._publications = 0
-        self._waiters = 0
+        #: Blocked requests: (msn, part, deadline, watcher), told at the next publication
+        #: that has what they wait for, or by the one alarm that checks their deadlines.
+        self._watchers: list[tuple[int, int | None, float, Watcher]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._telling: asyncio.Handle | None = None
         self._alarm: asyncio.TimerHandle | None = None
         self._described: LivePlaylist | None = None
         self._rendered: bytes | None = None
@@ -254,42 +258,80 @@ class LiveStream:
         ``TooFarAhead`` at once for a request past the spec's limits and ``Timeout`` after
         ``timeout`` seconds (default: three target durations).
         """
+        waited: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+        def tell(ready: bool) -> None:
+            if not waited.done():  # a cancelled wait leaves its watcher to lapse
+                waited.set_result(ready)
+
+        if self.watch(msn, part, tell, timeout):
+            return
+        if not await waited:
+            raise Timeout(msn, part, f"not published within {self._timeout(timeout):g} s")
+
+    def watch(
+        self,
+        msn: int,
+        part: int | None,
+        watcher: Watcher,
+        timeout: float | None = None,
+    ) -> bool:
+        """``wait_for`` without a task: True if segment ``msn`` (or its part ``part``) is
+        there now or the stream has ended, and ``watcher`` is not called; else False, and
+        ``watcher`` is called once, on the event loop, with True when it is published (or the
+        stream ends) or False when ``timeout`` passes first. Raises ``TooFarAhead`` at once.
+
+        What the HTTP server's hot path waits with (``api/hls_protocol.py``): a player that
+        keeps up waits ten times a second, and a callback costs less than a task.
+        """
         if msn < 0 or (part is not None and part < 0):
             raise ValueError("media sequence numbers and part indexes are not negative")
         if self._ended:
-            return
+            return True
         if part is not None and part >= self._segment_parts:
             msn, part = msn + 1, 0  # past a segment's last part means the next segment's first
         self._check_not_too_far(msn, part)
-        if timeout is None:
-            timeout = 3 * self.target_duration
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        self._waiters += 1
+        if self._has(msn, part):
+            return True
+        loop = self._loop = asyncio.get_running_loop()
+        self._watchers.append((msn, part, loop.time() + self._timeout(timeout), watcher))
         if self._alarm is None:
-            self._alarm = loop.call_later(ALARM_SECONDS, self._ring, self._publications)
-        try:
-            while not (self._ended or self._has(msn, part)):
-                if loop.time() >= deadline:
-                    raise Timeout(msn, part, f"not published within {timeout:g} s")
-                # Each publication sets the current event and replaces it, so this wakes
-                # exactly when something new exists (or the alarm rings): no polling.
-                await self._published.wait()
-        finally:
-            self._waiters -= 1
+            self._alarm = loop.call_later(ALARM_SECONDS, self._ring)
+        return False
 
-    def _ring(self, publications: int) -> None:
-        """The waiters' shared alarm: wake them to check their deadlines if nothing was
-        published for a while (a stalled stream). One timer per stream, not one per request:
-        a player that keeps up waits ten times a second.
-        """
+    def _timeout(self, timeout: float | None) -> float:
+        return 3 * self.target_duration if timeout is None else timeout
+
+    def _ring(self) -> None:
+        """The watchers' shared alarm: tell those whose deadline passed (a stalled stream).
+        One timer per stream, not one per request."""
         self._alarm = None
-        if self._waiters == 0:
+        self._tell()
+        if self._watchers and self._loop is not None:
+            self._alarm = self._loop.call_later(ALARM_SECONDS, self._ring)
+
+    def _tell(self) -> None:
+        """Call every watcher whose part exists (or whose deadline passed); keep the rest."""
+        self._telling = None
+        if not self._watchers or self._loop is None:
             return
-        if publications == self._publications:
-            self._wake()
-        loop = asyncio.get_running_loop()
-        self._alarm = loop.call_later(ALARM_SECONDS, self._ring, self._publications)
+        now = self._loop.time()
+        waiting: list[tuple[int, int | None, float, Watcher]] = []
+        told: list[tuple[Watcher, bool]] = []
+        for entry in self._watchers:
+            msn, part, deadline, watcher = entry
+            if self._ended or self._has(msn, part):
+                told.append((watcher, True))
+            elif now >= deadline:
+                told.append((watcher, False))
+            else:
+                waiting.append(entry)
+        self._watchers = waiting
+        for watcher, ready in told:
+            try:
+                watcher(ready)
+            except Exception:
+                log.exception("a watcher of the live stream failed")
 
     def _has(self, msn: int, part: int | None) -> bool:
         if msn < self._open.msn:
@@ -340,12 +382,10 @@ class LiveStream:
     def _changed(self) -> None:
         self._described = None
         self._rendered = None
-        self._publications += 1
-        self._wake()
-
-    def _wake(self) -> None:
-        self._published.set()
-        self._published = asyncio.Event()
+        # Soon, not now: the mixer's tick publishes, and answering the waiting players is
+        # the event loop's next job rather than part of that tick.
+        if self._watchers and self._telling is None and self._loop is not None:
+            self._telling = self._loop.call_soon(self._tell)
 
     def _find(self, msn: int) -> _Segment | None:
         if msn == self._open.msn:

@@ -1,0 +1,129 @@
+"""uvicorn's protocol with the hot path in it (``api/hls_protocol.py``) keeps uvicorn's HTTP/1.1.
+
+Raw sockets, so what is on the wire is seen: one connection kept alive across hot and
+ordinary requests, HTTP/1.0 closed after its answer, pipelined requests answered in order
+(a held one first), and a player that leaves while its request waits harms nobody.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import m3u8
+import pytest
+
+from salon.media.engine import MediaEngine
+from tests.harness import Server
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+async def _read(reader: asyncio.StreamReader) -> Answer:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    body = await reader.readexactly(int(headers["content-length"]))
+    return status, headers, body
+
+
+def _get(target: str, version: str = "1.1") -> bytes:
+    return f"GET {target} HTTP/{version}\r\nHost: salon.test\r\n\r\n".encode()
+
+
+async def _live(server: Server) -> tuple[str, tuple[int, int]]:
+    """A live space's HLS base, once its room is open here, and the part it hints at."""
+    host = await server.person("host")
+    sid = (await host.create_space("Wire"))["id"]
+    engine: MediaEngine = server.app.state.engine
+    async with asyncio.timeout(10):
+        while engine.room(sid) is None:  # noqa: ASYNC110 - another thread's loop
+            await asyncio.sleep(0.01)
+    base = f"/api/spaces/{sid}/hls"
+    parsed = m3u8.loads((await host.call("GET", f"{base}/live.m3u8", status=200)).text)
+    assert parsed.preload_hint is not None
+    msn, index = parsed.preload_hint.uri.removeprefix("part").removesuffix(".m4s").split(".")
+    return base, (int(msn), int(index))
+
+
+async def test_one_connection_serves_hot_and_ordinary_requests(server: Server) -> None:
+    base, (msn, index) = await _live(server)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        for target in (
+            f"{base}/init.mp4",
+            "/healthz",
+            f"{base}/live.m3u8?_HLS_msn={msn}&_HLS_part={index}",
+            f"{base}/part{msn}.{index}.m4s",
+            f"{base}/part0.0.m4s?x=1",  # a query the hot path does not know: the routes
+        ):
+            writer.write(_get(target))
+            status, headers, body = await _read(reader)
+            assert status == (404 if target.endswith("x=1") else 200), (target, body)
+            assert "date" in headers
+            assert "connection" not in headers
+        # The blocking reload waited for the hinted part and named it.
+        assert not reader.at_eof()
+    finally:
+        writer.close()
+
+
+async def test_http_1_0_is_answered_then_closed(server: Server) -> None:
+    base, _ = await _live(server)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(_get(f"{base}/init.mp4", "1.0"))
+        status, headers, body = await _read(reader)
+        assert (status, headers["connection"], headers["content-type"]) == (
+            200,
+            "close",
+            "video/mp4",
+        )
+        assert len(body) == int(headers["content-length"]) > 0
+        async with asyncio.timeout(5):
+            assert await reader.read() == b""
+    finally:
+        writer.close()
+
+
+async def test_pipelined_requests_are_answered_in_order(server: Server) -> None:
+    base, (msn, index) = await _live(server)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        # The held part first, then what exists: the second waits for the first's answer.
+        writer.write(_get(f"{base}/part{msn}.{index}.m4s") + _get(f"{base}/init.mp4"))
+        async with asyncio.timeout(5):
+            first, second = await _read(reader), await _read(reader)
+        assert first[0] == second[0] == 200
+        assert first[2][4:8] == b"styp" or first[2][4:8] == b"moof"
+        assert second[2][4:8] == b"ftyp"
+    finally:
+        writer.close()
+
+
+async def test_a_player_gone_while_it_waits_harms_nobody(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    base, (msn, index) = await _live(server)
+    held = f"{base}/live.m3u8?_HLS_msn={msn}&_HLS_part={index}"
+    _, leaving = await asyncio.open_connection("127.0.0.1", server.port)
+    leaving.write(_get(held))
+    await leaving.drain()
+    leaving.close()
+    await leaving.wait_closed()
+    # The part it waited for is published after it left; the next player is answered.
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(_get(f"{base}/live.m3u8?_HLS_msn={msn + 1}&_HLS_part={index}"))
+        async with asyncio.timeout(5):
+            status, _, body = await _read(reader)
+        assert status == 200
+        assert f"part{msn}.{index}.m4s".encode() in body
+    finally:
+        writer.close()
+    assert "hot path failed" not in caplog.text
+    assert "watcher of the live stream failed" not in caplog.text
