@@ -22,6 +22,7 @@ from salon.api import (
     accounts,
     audience,
     checkout,
+    docs,
     events,
     media,
     notifications,
@@ -196,6 +197,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         version=__version__,
         summary="Live audio rooms: spaces, a stage, and everyone listening.",
         lifespan=lifespan,
+        # /docs is api/docs.py (Swagger UI from the web build, not a CDN); no ReDoc.
+        docs_url=None,
+        redoc_url=None,
         # Metrics are Prometheus's (/metrics); FastAPI's OpenTelemetry hook, unused, cost
         # every request a look at the environment for a tracer provider.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -214,6 +218,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         tickets.router,
         checkout.router,
         ops.router,
+        docs.router,
     ):
         app.include_router(router)
     # Last: it answers every GET path the routes above do not.

@@ -64,7 +64,7 @@ def serve(path: str, web_dir: Path = WEB_DIR, app: Any = None) -> Response:
             503,
             "Service Unavailable",
             "the web app is not built: run `make run`, or `npm --prefix web ci` and "
-            "`npm --prefix web run build`; the API and its docs at /docs work without it",
+            "`npm --prefix web run build`; the API works without it",
         )
     return FileResponse(index, headers={**_HEADERS, "Cache-Control": _REVALIDATE})
 
