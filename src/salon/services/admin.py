@@ -134,7 +134,7 @@ def instance_settings(settings: Settings) -> list[InstanceSetting]:
         shown(
             "registration",
             s.registration,
-            "open: anyone may sign up; closed: accounts come from `salon user create` only",
+            "who may sign up: open (anyone) or closed (accounts from `salon user create`)",
         ),
         shown(
             "host_min_followers",
