@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 from salon import __version__
 from salon.api import (
     accounts,
+    admin,
     audience,
     checkout,
     docs,
@@ -210,6 +211,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         audience.router,
         accounts.router,
         users.router,
+        admin.router,
         spaces.router,
         stage.router,
         media.router,

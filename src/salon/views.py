@@ -216,3 +216,27 @@ class NotificationPage(View):
     items: list[NotificationView]
     unread: int
     latest_id: int | None
+
+
+class AdminUserPage(View):
+    """One page of accounts, as an admin finds them."""
+
+    users: list[AdminUserView]
+    #: 1-based.
+    page: int
+    per_page: int
+    #: Accounts matching the search, over every page.
+    total: int
+
+
+class InstanceSetting(View):
+    """One setting of this instance, as an admin reads it (never a secret)."""
+
+    #: The setting's name in ``Settings`` (``host_min_followers``).
+    key: str
+    #: The environment variable that sets it (``SALON_HOST_MIN_FOLLOWERS``).
+    env: str
+    #: What it is set to, or what is safe to say about it (a database's kind, not its URL).
+    value: str | int | float | bool | list[str]
+    #: What it does, in words.
+    about: str

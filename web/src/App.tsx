@@ -1,5 +1,6 @@
 import { lazy, Suspense } from "react";
 import { Header } from "./components/Header";
+import { Admin } from "./pages/Admin";
 import { SignIn, SignUp } from "./pages/AuthForms";
 import { Home } from "./pages/Home";
 import { NewSpace } from "./pages/NewSpace";
@@ -7,6 +8,7 @@ import { NotFound } from "./pages/NotFound";
 import { Profile } from "./pages/Profile";
 import { Settings } from "./pages/Settings";
 import { Tickets } from "./pages/Tickets";
+import { Tokens } from "./pages/Tokens";
 import { matchRoute, usePathname, type Route } from "./router";
 import { SessionProvider } from "./session";
 
@@ -35,6 +37,10 @@ function Page({ route }: { route: Route }) {
       return <Settings />;
     case "tickets":
       return <Tickets />;
+    case "tokens":
+      return <Tokens />;
+    case "admin":
+      return <Admin />;
     case "not_found":
       return <NotFound />;
   }

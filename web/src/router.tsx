@@ -9,6 +9,8 @@ export type Route =
   | { name: "space"; id: string }
   | { name: "user"; handle: string }
   | { name: "settings" }
+  | { name: "tokens" }
+  | { name: "admin" }
   | { name: "tickets" }
   | { name: "not_found" };
 
@@ -28,6 +30,8 @@ export function matchRoute(pathname: string): Route {
   if (path === "/signin") return { name: "signin" };
   if (path === "/signup") return { name: "signup" };
   if (path === "/settings") return { name: "settings" };
+  if (path === "/settings/tokens") return { name: "tokens" };
+  if (path === "/admin") return { name: "admin" };
   if (path === "/tickets") return { name: "tickets" };
   if (path === "/spaces/new") return { name: "new_space" };
   const space = /^\/spaces\/([^/]+)$/.exec(path);

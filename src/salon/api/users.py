@@ -1,4 +1,4 @@
-"""Routes for other people: profiles and the follow graph; admin changes to accounts."""
+"""Routes for other people: profiles and the follow graph (admin changes: ``api/admin.py``)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from fastapi import APIRouter, status
 
 from salon.api.deps import Ctx, CurrentUser, MaybeUser
 from salon.api.problems import COMMON_PROBLEMS
-from salon.api.schemas import AdminUserUpdateIn, Handle, Limit, Offset
-from salon.services import accounts, admin, social
-from salon.views import AdminUserView, Profile, UserSummary
+from salon.api.schemas import Handle, Limit, Offset
+from salon.services import accounts, social
+from salon.views import Profile, UserSummary
 
 router = APIRouter(prefix="/api", tags=["people"], responses=COMMON_PROBLEMS)
 
@@ -40,19 +40,3 @@ async def following(
     handle: Handle, ctx: Ctx, limit: Limit = 50, offset: Offset = 0
 ) -> list[UserSummary]:
     return await social.following(ctx, handle=handle, limit=limit, offset=offset)
-
-
-@router.patch("/admin/users/{handle}", tags=["admin"])
-async def admin_update_user(
-    handle: Handle, body: AdminUserUpdateIn, ctx: Ctx, user: CurrentUser
-) -> AdminUserView:
-    """Admins only: set the verified badge, grant ticket selling, ban, or make admin."""
-    return await admin.update_user(
-        ctx,
-        actor=user,
-        handle=handle,
-        verified=body.verified,
-        can_sell_tickets=body.can_sell_tickets,
-        banned=body.banned,
-        is_admin=body.is_admin,
-    )

@@ -1,10 +1,16 @@
 // The HTTP API, one function per endpoint the client uses. Same-origin cookie session.
 import { ApiError, parseProblem } from "./problem";
 import type {
+  AdminUserPage,
+  AdminUserUpdate,
+  AdminUserView,
+  ApiTokenView,
   Eligibility,
+  InstanceSetting,
   AudioAccess,
   Me,
   MyTicket,
+  NewApiToken,
   ParticipantView,
   Profile,
   PurchaseView,
@@ -111,6 +117,21 @@ export const api = {
   myTickets: () => request<MyTicket[]>("GET", "/api/me/tickets"),
   ticketEligibility: () => request<Eligibility>("GET", "/api/me/ticket-eligibility"),
   ticketStatement: () => request<TicketStatement>("GET", "/api/me/ticket-statement"),
+
+  // Personal API tokens
+  tokens: () => request<ApiTokenView[]>("GET", "/api/me/tokens"),
+  createToken: (name: string) => request<NewApiToken>("POST", "/api/me/tokens", { name }),
+  revokeToken: (id: number) => request<void>("DELETE", `/api/me/tokens/${id}`),
+
+  // Admin
+  findUsers: (q: string, page: number) =>
+    request<AdminUserPage>(
+      "GET",
+      `/api/admin/users?${new URLSearchParams({ q, page: String(page) }).toString()}`,
+    ),
+  updateUser: (handle: string, changes: AdminUserUpdate) =>
+    request<AdminUserView>("PATCH", `/api/admin/users/${enc(handle)}`, changes),
+  instance: () => request<InstanceSetting[]>("GET", "/api/admin/instance"),
 
   // Media
   listen: (id: string) => request<AudioAccess>("GET", `${space(id)}/listen`),

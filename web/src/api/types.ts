@@ -376,3 +376,46 @@ export function isStageRole(role: Role): boolean {
 export function isModerator(role: Role): boolean {
   return MODERATORS.includes(role);
 }
+
+/** A personal API token (src/salon/views.py ApiTokenView); the secret is never listed. */
+export interface ApiTokenView {
+  id: number;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** What POST /api/me/tokens answers: the secret, shown this once. */
+export interface NewApiToken extends ApiTokenView {
+  token: string;
+}
+
+/** An account as an admin sees it (PATCH /api/admin/users/{handle}, GET /api/admin/users). */
+export interface AdminUserView extends UserSummary {
+  is_admin: boolean;
+  can_sell_tickets: boolean;
+  banned: boolean;
+}
+
+/** What an admin may change of an account; absent fields stay as they are. */
+export type AdminUserUpdate = Partial<
+  Pick<AdminUserView, "verified" | "can_sell_tickets" | "banned" | "is_admin">
+>;
+
+/** One page of GET /api/admin/users (page is 1-based; total counts every page). */
+export interface AdminUserPage {
+  users: AdminUserView[];
+  page: number;
+  per_page: number;
+  total: number;
+}
+
+/** One setting of the instance (GET /api/admin/instance); never a secret. */
+export interface InstanceSetting {
+  /** The setting's name on the server (host_min_followers). */
+  key: string;
+  /** The environment variable that sets it (SALON_HOST_MIN_FOLLOWERS). */
+  env: string;
+  value: string | number | boolean | string[];
+  about: string;
+}

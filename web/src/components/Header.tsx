@@ -36,6 +36,11 @@ export function Header() {
           )}
           {loading ? null : me ? (
             <>
+              {me.is_admin && (
+                <Link href="/admin" className="nav-link">
+                  Admin
+                </Link>
+              )}
               {sells && (
                 <Link href="/tickets" className="nav-link">
                   Ticket sales

@@ -92,9 +92,15 @@ export function Settings() {
           <Link href={`/users/${encodeURIComponent(me.handle)}`}>View profile</Link>
         </div>
       </form>
-      <p>
-        <Link href="/tickets">My tickets</Link>
-      </p>
+      <ul className="settings-links">
+        <li>
+          <Link href="/tickets">My tickets</Link>
+        </li>
+        <li>
+          <Link href="/settings/tokens">API tokens</Link>{" "}
+          <span className="muted small">for scripts and bots</span>
+        </li>
+      </ul>
     </main>
   );
 }
