@@ -581,13 +581,19 @@ def bot_speak(
         float | None, typer.Option(help="Speak a sine tone of this pitch (Hz).")
     ] = None,
     seconds: Annotated[float, typer.Option(help="How long to speak; 0 = until Ctrl-C.")] = 0,
+    muted: Annotated[
+        bool, typer.Option("--muted", help="Hold the seat with the microphone shut.")
+    ] = False,
     give_up_after: GiveUpOpt = 60.0,
     server: ServerOpt = "http://127.0.0.1:8000",
 ) -> None:
     """Hold a stage seat in a space and speak a file or a tone over WebRTC (WHIP).
 
-    Keeps the space's event stream open (presence), unmutes itself unless a host muted it,
-    reconnects after drops and restarts, and prints each second what it heard in that second.
+    Keeps the space's event stream open (presence), unmutes itself unless a host muted it
+    (or --muted), reconnects after drops and restarts, and prints each second what it heard
+    in that second and whether it is unmuted. Exits 0 when the space ends, 1 on a refusal or
+    after --give-up-after, 3 when the same account took the seat from another device or bot
+    ("replaced by your other device": the newest connection wins).
     """
     import time
 
@@ -601,7 +607,9 @@ def bot_speak(
     pcm = read_audio(file) if file is not None else make_tone(tone or 440.0, 1.0)
 
     async def run() -> None:
-        bot = StageBot(server, space, token, lambda: PcmTrack(pcm), give_up_after=give_up_after)
+        bot = StageBot(
+            server, space, token, lambda: PcmTrack(pcm), give_up_after=give_up_after, muted=muted
+        )
         began = time.monotonic()
 
         def tick(start: float, end: float) -> None:

@@ -69,6 +69,27 @@ def test_the_bot_unmutes_the_mute_it_came_on_stage_with_and_its_own() -> None:
     assert seat.should_unmute
 
 
+def test_the_seat_says_whether_it_is_unmuted() -> None:
+    seat = Seat()
+    seat.apply(snapshot(muted=False))
+    assert seat.describe() == "unmuted"
+    assert not seat.should_mute
+
+
+def test_a_bot_asked_to_stay_muted_never_unmutes_and_shuts_an_open_seat() -> None:
+    seat = Seat(stay_muted=True)
+    seat.apply(snapshot(muted=True))  # the mute it came on stage with
+    assert not seat.should_unmute
+    assert not seat.should_mute
+    assert seat.describe() == "muted (--muted)"
+    seat.apply({"type": "unmuted", "user_id": ME})  # opened from another device
+    assert seat.should_mute
+    seat.apply({"type": "muted", "user_id": ME, "by": ME})
+    assert (seat.should_mute, seat.should_unmute) == (False, False)
+    seat.apply({"type": "role_changed", "user_id": ME, "role": "listener", "previous": "speaker"})
+    assert not seat.should_mute  # off the stage there is no microphone to shut
+
+
 def test_a_hosts_mute_is_never_overridden_until_it_is_lifted() -> None:
     seat = Seat()
     seat.apply(snapshot(muted=False))

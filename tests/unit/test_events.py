@@ -36,6 +36,7 @@ from salon.events.types import (
     SpaceEnded,
     SpaceEvent,
     SpaceStarted,
+    SpeakerReplaced,
     Speaking,
     TicketsLeft,
     Unmuted,
@@ -107,12 +108,13 @@ SAMPLES: list[Event] = [
     AudienceCount(space_id=SPACE, at=AT, count=12_345),
     TicketsLeft(space_id=SPACE, at=AT, tickets_left=3),
     MediaMoved(space_id=SPACE, at=AT, seq=7, node="node-b"),
+    SpeakerReplaced(space_id=SPACE, at=AT, user_id=3, session_id="abc"),
 ]
 
 
 def test_every_event_type_has_a_sample() -> None:
     members = _union_members()
-    assert len(members) == 21
+    assert len(members) == 22
     assert {type(sample) for sample in SAMPLES} == members
     assert len(SAMPLES) == len(members)
 

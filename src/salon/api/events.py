@@ -14,7 +14,13 @@ from salon.api.middleware import origin_allowed
 from salon.api.schemas import SPACE_ID_PATTERN
 from salon.domain.errors import DomainError, Forbidden
 from salon.events.bus import SlowConsumer, Subscription
-from salon.events.types import ParticipantLeft, Snapshot, SpaceCancelled, SpaceEnded
+from salon.events.types import (
+    ParticipantLeft,
+    Snapshot,
+    SpaceCancelled,
+    SpaceEnded,
+    addressed_to,
+)
 from salon.media.engine import MediaEngine
 from salon.metrics import WS_CONNECTIONS
 from salon.services import presence, spaces, tickets
@@ -149,6 +155,9 @@ async def _pump(websocket: WebSocket, subscription: Subscription, user: User | N
 async def _send_events(websocket: WebSocket, subscription: Subscription, user: User | None) -> None:
     while True:
         event = await subscription.get()
+        to = addressed_to(event)
+        if to is not None and (user is None or user.id != to):
+            continue  # someone else's own news (their seat taken by their other device)
         await websocket.send_text(event.model_dump_json())
         if isinstance(event, SpaceEnded | SpaceCancelled):
             await websocket.close(CLOSE_NORMAL, "the space is over")

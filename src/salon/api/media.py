@@ -81,7 +81,9 @@ async def whip_offer(
     """Speak: POST a WebRTC SDP offer (WHIP, RFC 9725); only stage members may.
 
     One bidirectional audio connection: your microphone up, everyone else's mix down.
-    A new offer from the same person replaces their previous connection (a reconnect).
+    A new offer from the same person replaces their previous connection: newest wins (a
+    reconnect, or another tab, device or bot); the replaced one's owner gets a
+    ``speaker_replaced`` event naming the ended session on their event stream.
     """
     if content_type.split(";")[0].strip().lower() != SDP:
         raise UnsupportedMediaType("send the offer as application/sdp")
@@ -92,6 +94,11 @@ async def whip_offer(
     room = await _live_room(request, space_id)
     if not isinstance(room, Room):
         return await _forwarder(request).forward(request, room.url)
+    previous = room.peers.get(user.id)
+    if previous is not None:  # newest wins: the other device is told before it is cut off
+        await listening.announce_replaced(
+            ctx, space_id=space_id, user_id=user.id, session_id=previous.session_id
+        )
     try:
         peer = await room.connect(user.id, body.decode("utf-8", "replace"), muted=me.muted)
     except UnusableOffer as exc:

@@ -25,6 +25,17 @@ class Refused(BotStopped):
     """The server will not let the bot do its work (token, removal, not on the stage, ...)."""
 
 
+#: What a bot (and the web app) says when a newer connection of the same person took the seat.
+REPLACED_LINE = "replaced by your other device"
+
+
+class Replaced(BotStopped):
+    """A newer connection of the same person (a browser, another bot) took the seat: the
+    newest wins, so the bot stops rather than take it back (exit code 3)."""
+
+    exit_code = 3
+
+
 class GaveUp(BotStopped):
     """Nothing worked for the bot's whole patience."""
 

@@ -21,7 +21,10 @@ MuteCause = Literal["none", "seat", "self", "host", "unknown"]
 class Seat:
     """Role and microphone of the bot's account in one space; fed every event in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, stay_muted: bool = False) -> None:
+        #: The bot was asked to keep its microphone shut (``--muted``): it never unmutes, and
+        #: mutes itself when it finds its seat open.
+        self.stay_muted = stay_muted
         self.user_id: int | None = None
         self.handle = ""
         self.role: str | None = None
@@ -40,22 +43,30 @@ class Seat:
     @property
     def should_unmute(self) -> bool:
         """On stage and muted by nobody but itself."""
-        return self.on_stage and self.muted and self.cause in ("seat", "self")
+        return (
+            not self.stay_muted and self.on_stage and self.muted and self.cause in ("seat", "self")
+        )
+
+    @property
+    def should_mute(self) -> bool:
+        """Asked to stay muted, on stage, and the microphone open."""
+        return self.stay_muted and self.on_stage and not self.muted
 
     @property
     def muted_by_host(self) -> bool:
         return self.muted and self.cause == "host"
 
     def describe(self) -> str:
-        """The seat in a few words, for the bot's status line ("" when on air)."""
+        """The seat in a few words, for the bot's status line ("unmuted" when on air)."""
         if not self.on_stage:
             return "not on the stage"
         if not self.muted:
-            return ""
-        return {
-            "host": "muted by the host",
-            "unknown": "muted while disconnected (by whom is unknown): not unmuting",
-        }.get(self.cause, "muted")
+            return "unmuted"
+        if self.cause == "host":
+            return "muted by the host"
+        if self.cause == "unknown" and not self.stay_muted:
+            return "muted while disconnected (by whom is unknown): not unmuting"
+        return "muted (--muted)" if self.stay_muted else "muted"
 
     def apply(self, event: Mapping[str, Any]) -> None:
         """Take one event of the space's stream into account (others' events change nothing)."""

@@ -1,10 +1,13 @@
 """A speaking bot that holds its seat the way a person's browser does.
 
 It keeps the space's event stream open (that is its presence), unmutes itself when the mute
-is its own (never a host's), and speaks over WHIP, offering again with a new connection when
-the event stream comes back after a drop, when the space's media moves (``media_moved``), or
-when its connection fails or is closed. It gives up after ``give_up_after`` seconds in which
-it heard nothing, and stops with a ``BotStopped`` that says why in one line.
+is its own (never a host's; asked to stay muted, it mutes itself instead), and speaks over
+WHIP, offering again with a new connection when the event stream comes back after a drop,
+when the space's media moves (``media_moved``), or when its connection fails or is closed.
+It gives up after ``give_up_after`` seconds in which it heard nothing, and stops with a
+``BotStopped`` that says why in one line. When a newer connection of the same person (a
+browser, another bot) takes the seat, the newest wins: the server names the session it ended
+in a ``speaker_replaced`` event and the bot stops (``Replaced``) rather than take it back.
 """
 
 from __future__ import annotations
@@ -21,7 +24,15 @@ import numpy as np
 from aiortc import MediaStreamTrack, RTCIceServer
 
 from salon.bots.events import Lost, SpaceEventStream, refusal
-from salon.bots.outcomes import GaveUp, Refused, SpaceOver, problem_detail, unreachable
+from salon.bots.outcomes import (
+    REPLACED_LINE,
+    GaveUp,
+    Refused,
+    Replaced,
+    SpaceOver,
+    problem_detail,
+    unreachable,
+)
 from salon.bots.retry import Backoff, Clock, Patience
 from salon.bots.seat import Seat
 from salon.bots.speaker import WhipRefused, WhipSpeaker
@@ -69,8 +80,10 @@ class StageBot:
         *,
         give_up_after: float = DEFAULT_GIVE_UP_SECONDS,
         attempt_timeout: float = ATTEMPT_SECONDS,
+        muted: bool = False,
         clock: Clock = time.monotonic,
     ) -> None:
+        """``muted``: keep the microphone shut (never unmute; mute the seat if it is open)."""
         self.base_url = base_url.rstrip("/")
         self.space_id = space_id
         self.token = token
@@ -79,7 +92,7 @@ class StageBot:
         self.events = SpaceEventStream(
             self.base_url, space_id, token, request_timeout=attempt_timeout
         )
-        self.seat = Seat()
+        self.seat = Seat(stay_muted=muted)
         #: The current connection (None between connections).
         self.session: WhipSpeaker | None = None
         #: Offers the server answered, over the bot's life.
@@ -92,7 +105,7 @@ class StageBot:
         self._offer_wanted = asyncio.Event()
         self._offer_at_once = False
         self._offer_when_back = False
-        self._unmute_refused = False
+        self._mic_refused = False
         self._offer_backoff = Backoff()
         self._session_since = 0.0
         self._watchers: set[asyncio.Task[None]] = set()
@@ -155,7 +168,7 @@ class StageBot:
             )
         self.seat.apply(event)
         if kind == "snapshot":
-            self._unmute_refused = False  # each snapshot may try once more
+            self._mic_refused = False  # each snapshot may try once more
             if not self.seat.on_stage:
                 raise Refused(
                     f"@{self.seat.handle or '?'} is not on the stage of this space "
@@ -167,26 +180,41 @@ class StageBot:
                 self._want_offer("offering", at_once=True)
         elif kind == "media_moved":
             self._want_offer("the space's media moved: offering again", at_once=True)
+        elif kind == "speaker_replaced" and self._holds(str(event.get("session_id"))):
+            await self._close_session(hang_up=False)  # the server ended it already
+            raise Replaced(REPLACED_LINE)
         elif not self.seat.on_stage:
             raise Refused(f"@{self.seat.handle} is no longer on the stage")
-        if self.seat.should_unmute and not self._unmute_refused:
-            await self._unmute()
+        if self._mic_refused:
+            return
+        if self.seat.should_unmute:
+            await self._set_mic("unmute")
+        elif self.seat.should_mute:
+            await self._set_mic("mute")
 
-    async def _unmute(self) -> None:
-        path = f"/api/spaces/{self.space_id}/participants/{self.seat.user_id}/unmute"
+    def _holds(self, session_id: str) -> bool:
+        """Whether ``session_id`` is the connection the bot speaks on now (a session it
+        replaced itself, by offering again, is not)."""
+        location = self.session.location if self.session is not None else None
+        return location is not None and location.rsplit("/", 1)[-1] == session_id
+
+    async def _set_mic(self, action: str) -> None:
+        """Unmute (or, asked to stay muted, mute) its own seat."""
+        path = f"/api/spaces/{self.space_id}/participants/{self.seat.user_id}/{action}"
         try:
             async with httpx.AsyncClient(
                 base_url=self.base_url, timeout=self.attempt_timeout, headers=self.auth
             ) as client:
                 response = await client.post(path)
         except httpx.TransportError as exc:
-            self.problem = f"could not unmute: {unreachable(exc)}"  # the next snapshot retries
+            self.problem = f"could not {action}: {unreachable(exc)}"  # the next snapshot retries
             return
         if response.status_code < 300:
-            self.seat.apply({"type": "unmuted", "user_id": self.seat.user_id})
+            me = self.seat.user_id
+            self.seat.apply({"type": f"{action}d", "user_id": me, "by": me})
         else:
-            self._unmute_refused = True
-            self.problem = f"could not unmute: {problem_detail(response)}"
+            self._mic_refused = True
+            self.problem = f"could not {action}: {problem_detail(response)}"
 
     # -- speaking: one WHIP connection at a time -------------------------------------------
 

@@ -157,6 +157,21 @@ class MediaMoved(Event):
     node: str
 
 
+class SpeakerReplaced(Event):
+    """A newer WHIP offer of the same person (another tab, device or bot) took their seat:
+    ``session_id`` is the connection it ended. Sent only to that person's own event streams;
+    the device holding that session stops offering ("replaced by your other device")."""
+
+    type: Literal["speaker_replaced"] = "speaker_replaced"
+    user_id: int
+    session_id: str
+
+
+def addressed_to(event: Event) -> int | None:
+    """The one person an event is for (None: everyone following the space)."""
+    return event.user_id if isinstance(event, SpeakerReplaced) else None
+
+
 SpaceEvent = Annotated[
     Snapshot
     | SpaceStarted
@@ -178,7 +193,8 @@ SpaceEvent = Annotated[
     | Speaking
     | AudienceCount
     | TicketsLeft
-    | MediaMoved,
+    | MediaMoved
+    | SpeakerReplaced,
     Field(discriminator="type"),
 ]
 

@@ -6,6 +6,7 @@ from salon.domain import lifecycle
 from salon.domain.errors import Forbidden
 from salon.domain.lifecycle import SpaceState
 from salon.domain.stage import STAGE_ROLES
+from salon.events.types import SpeakerReplaced
 from salon.media.hls.recorder import gap_seconds, recorded_msns
 from salon.media.hls.stream import SEGMENT_SECONDS
 from salon.services import tickets
@@ -88,3 +89,13 @@ async def check_can_speak(ctx: Context, *, actor: User, space_id: str) -> Partic
         if me is None or not me.present or me.role not in STAGE_ROLES:
             raise Forbidden("only people on the stage can speak; request to speak first")
         return participant_view(me)
+
+
+async def announce_replaced(ctx: Context, *, space_id: str, user_id: int, session_id: str) -> None:
+    """A newer speaking connection of ``user_id`` ends ``session_id``: tell that person's
+    event streams (only theirs) before it goes, so the device holding it stops offering."""
+    await ctx.bus.publish(
+        SpeakerReplaced(
+            space_id=space_id, at=ctx.clock.now(), user_id=user_id, session_id=session_id
+        )
+    )

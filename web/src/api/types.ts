@@ -290,6 +290,16 @@ export interface MediaMoved extends EventBase {
   type: "media_moved";
 }
 
+/**
+ * Sent only to the person concerned: a newer WHIP offer of theirs (another tab, device or bot)
+ * took their seat and ended `session_id`. The device holding it stops (stageReplaced.ts).
+ */
+export interface SpeakerReplaced extends EventBase {
+  type: "speaker_replaced";
+  user_id: number;
+  session_id: string;
+}
+
 export type SpaceEvent =
   | Snapshot
   | SpaceStarted
@@ -311,7 +321,8 @@ export type SpaceEvent =
   | Speaking
   | AudienceCount
   | TicketsLeft
-  | MediaMoved;
+  | MediaMoved
+  | SpeakerReplaced;
 
 export type SpaceEventType = SpaceEvent["type"];
 

@@ -33,6 +33,7 @@ import { SpaceControls } from "./SpaceControls";
 import { Stage } from "./Stage";
 import type { MemberCommands } from "./StageMember";
 import { mustReoffer } from "./stageReoffer";
+import { replacedSession } from "./stageReplaced";
 import { TicketPanel } from "./TicketPanel";
 import { useAction } from "./useAction";
 import { useAudienceView } from "./useAudienceView";
@@ -139,10 +140,13 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
 
   /** The speaker's reoffer (useSpeaker comes after the event stream, which needs it). */
   const reofferStage = useRef<() => void>(() => undefined);
+  const replacedStage = useRef<(sessionId: string) => void>(() => undefined);
   const onEvent = useCallback(
     (event: SpaceEvent, reconnected: boolean) => {
       dispatch({ type: "event", event, now: performance.now() });
       if (mustReoffer(event, reconnected, meId)) reofferStage.current();
+      const ended = replacedSession(event, meId);
+      if (ended !== null) replacedStage.current(ended);
       if (event.type === "space_started" && meId !== null) {
         api.join(spaceId).then(
           () => (joined.current = true),
@@ -275,6 +279,7 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
   const listener = useListener(spaceId, listenAudio, ((live && !onStage) || replay) && !locked);
   const speaker = useSpeaker(spaceId, onStage, myself?.muted ?? true, stageAudio);
   reofferStage.current = speaker.reoffer;
+  replacedStage.current = speaker.replaced;
   const { stop: stopListening } = listener;
   useEffect(() => {
     if (over) stopListening();

@@ -33,6 +33,7 @@ const EVENT_TYPES: ReadonlySet<SpaceEventType> = new Set<SpaceEventType>([
   "audience_count",
   "tickets_left",
   "media_moved",
+  "speaker_replaced",
 ]);
 
 export function parseEvent(data: unknown): SpaceEvent | null {

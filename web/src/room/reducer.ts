@@ -219,6 +219,8 @@ const handlers: Handlers = {
       : state,
   // Nothing to show: the stage's members offer their audio again (useSpeaker), nothing else.
   media_moved: (state) => state,
+  // Nothing to show here: the replaced connection says so itself (useSpeaker).
+  speaker_replaced: (state) => state,
 };
 
 /** One person's reaction floats now (over them, or over the audience when not on stage). */

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api/problem";
 import { StageConnection, type StageStatus } from "./stageConnection";
+import { REPLACED_TEXT } from "./stageReplaced";
 
 const client = vi.hoisted(() => ({
   iceServers: vi.fn(() => Promise.resolve([])),
@@ -130,3 +131,68 @@ describe("StageConnection.reoffer", () => {
     expect(client.whipOffer).toHaveBeenCalledTimes(2);
   });
 });
+
+describe("StageConnection.replaced", () => {
+  let statuses: [StageStatus, string | undefined][];
+  let mics: (object | null)[];
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    FakePeer.all = [];
+    statuses = [];
+    mics = [];
+    client.whipOffer.mockClear();
+    client.whipHangUp.mockClear();
+    vi.stubGlobal("window", globalThis);
+    vi.stubGlobal("RTCPeerConnection", FakePeer);
+    vi.stubGlobal("navigator", { mediaDevices: { getUserMedia: () => Promise.resolve(mic) } });
+  });
+
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.useRealTimers();
+  });
+
+  async function connected(location: string): Promise<StageConnection> {
+    client.whipOffer.mockResolvedValueOnce({ answer: "v=0 answer", location });
+    const callbacks = {
+      onStatus: (s: StageStatus, why?: string) => statuses.push([s, why]),
+      onMic: (m: MediaStream | null) => mics.push(m),
+      onRemote: () => {},
+    };
+    const connection = new StageConnection("abc", callbacks, false);
+    await connection.start();
+    FakePeer.all[FakePeer.all.length - 1]!.connect();
+    return connection;
+  }
+
+  it("stops for good when its own session was ended, saying so instead of reconnecting", async () => {
+    const connection = await connected("/api/spaces/abc/whip/mine");
+    connection.replaced("mine");
+    expect(statuses.slice(-1)).toEqual([["failed", REPLACED_TEXT]]);
+    expect(FakePeer.all[0]!.closed).toBe(true);
+    expect(mics.slice(-1)).toEqual([null]); // the microphone is freed
+    // Nothing fights back: no new offer (not even after a reconnected event stream asks one),
+    // and no hang-up of a session the server already ended.
+    connection.reoffer();
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(client.whipOffer).toHaveBeenCalledTimes(1);
+    connection.stop();
+    expect(client.whipHangUp).not.toHaveBeenCalled();
+  });
+
+  it("ignores a session it replaced itself by offering again, and others' sessions", async () => {
+    const connection = await connected("/api/spaces/abc/whip/first");
+    client.whipOffer.mockResolvedValueOnce({ answer: "v=0 answer", location: "/api/spaces/abc/whip/second" });
+    connection.reoffer();
+    await vi.advanceTimersByTimeAsync(0);
+    FakePeer.all[1]!.connect();
+    connection.replaced("first"); // the server names the session our own new offer ended
+    connection.replaced("someone-elses");
+    expect(statuses.slice(-1)).toEqual([["connected", undefined]]);
+    expect(FakePeer.all[1]!.closed).toBe(false);
+    connection.replaced("second");
+    expect(statuses.slice(-1)).toEqual([["failed", REPLACED_TEXT]]);
+  });
+});
+

@@ -4,6 +4,7 @@
 import { api, whipHangUp, whipOffer } from "../api/client";
 import { ApiError, errorMessage } from "../api/problem";
 import { backoffDelay } from "./connection";
+import { REPLACED_TEXT, sessionOf } from "./stageReplaced";
 
 export type StageStatus =
   | "mic" // asking for the microphone
@@ -54,6 +55,8 @@ export class StageConnection {
   private mic: MediaStream | null = null;
   private pc: RTCPeerConnection | null = null;
   private location: string | null = null;
+  /** The WHIP session of the connection in use now (null while offering again). */
+  private session: string | null = null;
   private stopped = false;
   /** The server refused the offer (not allowed to speak): no more offers. */
   private refused = false;
@@ -115,6 +118,19 @@ export class StageConnection {
     void this.connect(true);
   }
 
+  /**
+   * A newer offer of the same person (another tab, device or bot) ended `sessionId`. If it is
+   * this connection's, stop without offering again (newest wins) and say so; a session this
+   * connection replaced itself, by offering again, is not its current one and changes nothing.
+   */
+  replaced(sessionId: string): void {
+    if (this.stopped || this.session === null || this.session !== sessionId) return;
+    this.location = null; // the server ended it already: nothing to hang up
+    this.stop();
+    this.refused = true;
+    this.callbacks.onStatus("failed", REPLACED_TEXT);
+  }
+
   /** Leave the stage's audio: close the connection, hang up the session, free the mic. */
   stop(): void {
     if (this.stopped) return;
@@ -174,6 +190,7 @@ export class StageConnection {
       }
       // A reconnect's new offer replaces the old session on the server; only hang up the last.
       this.location = location ?? this.location;
+      this.session = sessionOf(location);
       await pc.setRemoteDescription({ type: "answer", sdp: answer });
     } catch (error) {
       if (pc !== this.pc || this.stopped) return;
@@ -224,6 +241,7 @@ export class StageConnection {
   private closePeer(): void {
     const pc = this.pc;
     this.pc = null;
+    this.session = null;
     if (pc) {
       pc.ontrack = null;
       pc.onconnectionstatechange = null;

@@ -10,6 +10,8 @@ export interface Speaker {
   retry: () => void;
   /** Offer again at once, on a new connection: the stage's media moved (stageReoffer.ts). */
   reoffer: () => void;
+  /** A `speaker_replaced` event ended this WHIP session: stop if it is ours (stageReplaced.ts). */
+  replaced: (sessionId: string) => void;
   resumeRemote: () => void;
 }
 
@@ -89,6 +91,7 @@ export function useSpeaker(
 
   const retry = useCallback(() => setGeneration((g) => g + 1), []);
   const reoffer = useCallback(() => connection.current?.reoffer(), []);
+  const replaced = useCallback((sessionId: string) => connection.current?.replaced(sessionId), []);
 
-  return { status, detail, mic, remoteBlocked, retry, reoffer, resumeRemote: playRemote };
+  return { status, detail, mic, remoteBlocked, retry, reoffer, replaced, resumeRemote: playRemote };
 }
