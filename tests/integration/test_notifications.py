@@ -227,8 +227,8 @@ async def test_a_fan_out_interrupted_by_a_restart_resumes_and_tells_nobody_twice
     backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Three followers a batch; the node stops after the first batch that told someone (its
-    worker fails from then on), a new node on the same database takes the fan-out over once the first
-    one's claim lapses, and every follower is told exactly once."""
+    worker fails from then on), a new node on the same database takes the fan-out over once
+    the first one's claim lapses, and every follower is told exactly once."""
     monkeypatch.setattr(notification_service, "FANOUT_BATCH", 3)
     real_batch = notification_service._one_batch
     batches = 0
