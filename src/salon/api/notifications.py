@@ -16,7 +16,8 @@ from salon.views import NotificationPage
 router = APIRouter(prefix="/api", tags=["notifications"], responses=COMMON_PROBLEMS)
 
 PageSize = Annotated[int, Query(ge=1, le=50, description="At most this many, newest first.")]
-NotificationId = Annotated[int, Query(ge=0, le=2**62)]
+#: Ids are 32-bit integers in the database.
+NotificationId = Annotated[int, Query(ge=0, le=2**31 - 1)]
 #: A long-poll shorter than common proxies' idle timeouts (60 s).
 WaitSeconds = Annotated[float, Query(ge=0, le=30, description="Seconds to wait for news.")]
 

@@ -128,7 +128,9 @@ class FollowSettingsIn(Body):
 
 
 class MarkReadIn(Body):
-    up_to: StrictInt = Field(ge=0, le=2**62, description="Mark notifications up to this id read.")
+    up_to: StrictInt = Field(
+        ge=0, le=2**31 - 1, description="Mark notifications up to this id read."
+    )
 
 
 class RescheduleIn(Body):
