@@ -53,6 +53,11 @@ class User(Base):
     adult_attested_at: Mapped[datetime | None]
     #: Whether to be told when people this person follows go live (each follow has its own).
     notify_live: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: Where to e-mail notifications, once confirmed by a link (``email_confirmed_at``).
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_confirmed_at: Mapped[datetime | None]
+    #: The notification kinds e-mailed; None: the defaults (``domain/notifications``).
+    email_kinds: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class Follow(Base):
@@ -291,3 +296,54 @@ class NotificationFanout(Base):
     #: A node working on it holds it until then; another may take it over afterwards.
     claimed_until: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
+
+
+class InstanceKey(Base):
+    """A key this instance made for itself and keeps in its database (e.g. VAPID for push),
+    so every node signs with the same one and nothing lives in a node's var/ folder."""
+
+    __tablename__ = "instance_keys"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    private_key: Mapped[str] = mapped_column(Text)
+    public_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class PushSubscription(Base):
+    """One browser's Web Push subscription (RFC 8030 endpoint and RFC 8291 keys)."""
+
+    __tablename__ = "push_subscriptions"
+    __table_args__ = (Index("ix_push_subscriptions_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class Delivery(Base):
+    """The outbox: one notification to send by push or e-mail, written with it, sent after
+    the commit, retried with backoff until sent or given up."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("notification_id", "channel", "target"),
+        Index("ix_deliveries_due", "sent_at", "failed_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"))
+    #: "push" or "email".
+    channel: Mapped[str] = mapped_column(String(8))
+    #: The push subscription's id, or the e-mail address.
+    target: Mapped[str] = mapped_column(String(1000))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
