@@ -22,6 +22,7 @@ from salon.api import (
     accounts,
     admin,
     audience,
+    channels,
     checkout,
     docs,
     events,
@@ -52,8 +53,8 @@ from salon.metrics import SWEEPS
 from salon.ownership import MediaOwnership
 from salon.payments import make_provider
 from salon.services import audience as audience_service
+from salon.services import deliveries, mail, payments, presence, push, reactions, recordings
 from salon.services import notifications as notification_service
-from salon.services import payments, presence, reactions, recordings
 from salon.services.audience import AudienceMeter
 from salon.services.audience_view import AudienceFeeds
 from salon.services.connections import ConnectionCounts, Connections
@@ -163,6 +164,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         fanouts = asyncio.create_task(
             notification_service.fanouts_forever(ctx, fanout_kick), name="salon-fanouts"
         )
+        # Pushes and e-mails (the outbox): at once after a commit that queued some.
+        delivery_kick = asyncio.Event()
+        ctx.on_delivery = delivery_kick.set
+        senders: dict[str, deliveries.Sender] = {}
+        if settings.web_push:
+            senders[deliveries.PUSH] = push.send
+        if settings.email_enabled:
+            senders[deliveries.EMAIL] = mail.send
+        sending = asyncio.create_task(
+            deliveries.deliveries_forever(ctx, delivery_kick, senders), name="salon-deliveries"
+        )
         upkeep = asyncio.create_task(connections.run(), name="salon-node-heartbeat")
         leases = asyncio.create_task(ownership.run(), name="salon-media-leases")
         log.info(
@@ -178,7 +190,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         try:
             yield
         finally:
-            for task in (leases, sweeper, bursts, fanouts, upkeep):
+            for task in (leases, sweeper, bursts, fanouts, sending, upkeep):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -217,6 +229,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         media.router,
         events.router,
         notifications.router,
+        channels.router,
         tickets.router,
         checkout.router,
         ops.router,

@@ -430,9 +430,10 @@ async def _with_context(work: Callable[..., Awaitable[T]]) -> T:
 def _check_database(settings: Settings) -> None:
     """Reach the database (and Redis, for several nodes) before serving: if this node cannot
     run as configured, say so in one line."""
-    for problem in settings.cluster_problems():
+    problems = [*settings.cluster_problems(), *settings.delivery_problems()]
+    for problem in problems:
         console.print(f"[red]error:[/] {problem}")
-    if settings.cluster_problems():
+    if problems:
         raise typer.Exit(code=1)
     from sqlalchemy import text
     from sqlalchemy.engine import make_url

@@ -173,6 +173,25 @@ class Settings(BaseSettings):
         description="This instance's public base URL (e.g. https://salon.example) for links "
         "sent to the payment provider; when empty, taken from each request.",
     )
+    # E-mail notifications: on when an SMTP host is set (and SALON_PUBLIC_URL, for links).
+    smtp_host: str = Field(default="", description="SMTP server for e-mail; empty: no e-mail.")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="STARTTLS (587), implicit TLS (465), or none (local)."
+    )
+    smtp_from: str = Field(
+        default="", description="The From address; empty: salon@ the public URL's host."
+    )
+    web_push: bool = Field(
+        default=False, description="Send Web Push notifications (needs SALON_PUBLIC_URL)."
+    )
+    push_contact: str = Field(
+        default="",
+        description="The VAPID contact push services may reach (mailto: or https:); empty: "
+        "mailto:salon@ the public URL's host.",
+    )
 
     @field_validator("sign_in_limit_per_address", "sign_in_limit_per_account")
     @classmethod
@@ -225,6 +244,35 @@ class Settings(BaseSettings):
         if self.redis_url and self.rate_limit_storage == "memory://":
             return self.redis_url
         return self.rate_limit_storage
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+    def delivery_problems(self) -> list[str]:
+        """What keeps e-mail or Web Push from turning on (empty: fine): their links and the
+        push contact need the instance's public address."""
+        wanted = [
+            name
+            for name, on in (
+                ("SALON_SMTP_HOST", self.email_enabled),
+                ("SALON_WEB_PUSH", self.web_push),
+            )
+            if on
+        ]
+        if wanted and not self.public_url:
+            return [
+                f"{' and '.join(wanted)} need SALON_PUBLIC_URL (the links they send): set it to "
+                "this instance's public base URL, e.g. https://salon.example"
+            ]
+        return []
+
+    @property
+    def public_host(self) -> str:
+        """The host name of ``public_url`` (empty when unset)."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.public_url).hostname or ""
 
     def cluster_problems(self) -> list[str]:
         """What keeps this configuration from running as one of several nodes (empty: fine).

@@ -56,3 +56,8 @@ HLS_REQUESTS = Counter(
     "Audio (LL-HLS and replay) requests the origin answered, by kind: what an edge lets through",
     ["kind"],
 )
+DELIVERIES = Counter(
+    "salon_notification_deliveries_total",
+    "Pushes and e-mails: sent, retried or given up",
+    ["channel", "result"],
+)

@@ -137,3 +137,28 @@ class RescheduleIn(Body):
     scheduled_for: AwareDatetime = Field(
         description="The new start, with a timezone, in the future (e.g. 2026-05-01T18:00:00Z)."
     )
+
+
+class PushKeysIn(Body):
+    p256dh: str = Field(min_length=20, max_length=200, pattern=r"^[A-Za-z0-9_-]+=*$")
+    auth: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_-]+=*$")
+
+
+class PushSubscriptionIn(Body):
+    """A browser's ``PushSubscription.toJSON()``."""
+
+    endpoint: str = Field(min_length=8, max_length=1000, pattern=r"^https?://")
+    expirationTime: float | None = None  # noqa: N815 - the browser's own name
+    keys: PushKeysIn
+
+
+class EmailIn(Body):
+    email: str | None = Field(
+        max_length=254, description="Where to e-mail notifications (null: nowhere)."
+    )
+
+
+class EmailKindsIn(Body):
+    kinds: list[Annotated[str, Field(max_length=32)]] = Field(
+        max_length=20, description="The notification kinds to e-mail."
+    )

@@ -66,3 +66,30 @@ def fanout_key(fanout: Fanout, space_id: str, scheduled_for: datetime | None = N
         assert scheduled_for is not None
         return f"{fanout}:{space_id}:{scheduled_for.isoformat()}"
     return f"{fanout}:{space_id}"
+
+
+#: What is e-mailed to someone who has not chosen (``users.email_kinds`` NULL): tickets and
+#: reminders on, "X is live" and invitations off (they are about the moment).
+EMAIL_DEFAULT_KINDS = frozenset(
+    {
+        Kind.SPACE_STARTED,
+        Kind.SPACE_CANCELLED,
+        Kind.SPACE_RESCHEDULED,
+        Kind.TICKET_BOUGHT,
+        Kind.TICKET_REFUNDED,
+        Kind.TICKET_SPACE_CANCELLED,
+        Kind.TICKETS_SOLD,
+    }
+)
+#: Attempts at a push or an e-mail before it is given up.
+DELIVERY_ATTEMPTS = 8
+
+
+def email_kinds(chosen: list[str] | None) -> frozenset[str]:
+    """The kinds a person has e-mailed: their choice, or the defaults."""
+    return frozenset(EMAIL_DEFAULT_KINDS if chosen is None else chosen)
+
+
+def retry_after(attempts: int, first: float = 5.0, cap: float = 3600.0) -> float:
+    """Seconds before the next try of a delivery that failed ``attempts`` times."""
+    return float(min(first * 2.0 ** max(attempts - 1, 0), cap))

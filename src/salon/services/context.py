@@ -37,6 +37,10 @@ class Tx:
     rings: set[int] = field(default_factory=set)
     #: Fan-outs committed here, to start working on once this commits.
     fanouts: bool = False
+    #: Pushes and e-mails queued here (the outbox), to send once this commits.
+    deliveries: bool = False
+    #: The instance's settings (which delivery channels are on).
+    settings: Settings | None = None
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
@@ -60,6 +64,8 @@ class Context:
     bell: Bell = field(default_factory=Bell)
     #: Called after a commit that added a fan-out (the app starts working on it at once).
     on_fanout: Callable[[], None] | None = None
+    #: Called after a commit that queued pushes or e-mails.
+    on_delivery: Callable[[], None] | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -69,7 +75,7 @@ class Context:
         409 rather than a 500.
         """
         async with self.sessions() as session:
-            tx = Tx(session)
+            tx = Tx(session, settings=self.settings)
             try:
                 async with session.begin():
                     yield tx
@@ -83,6 +89,8 @@ class Context:
             self.bell.ring(tx.rings)
         if tx.fanouts and self.on_fanout is not None:
             self.on_fanout()
+        if tx.deliveries and self.on_delivery is not None:
+            self.on_delivery()
 
     async def hash_password(self, password: str) -> str:
         # Argon2 is deliberately slow: keep it off the event loop.

@@ -30,6 +30,7 @@ from salon.domain.notifications import (
     Kind,
     fanout_key,
 )
+from salon.services import deliveries
 from salon.services.context import Context, Tx
 from salon.services.queries import get_user_by_handle, user_summary
 from salon.store.models import (
@@ -84,8 +85,13 @@ async def tell(
         }
         for user_id in user_ids
     ]
-    await tx.session.execute(_insert_new(tx.session, rows))
-    tx.rings.update(user_ids)
+    inserted = await tx.session.execute(
+        _insert_new(tx.session, rows).returning(Notification.id, Notification.user_id)
+    )
+    new = [(int(row.id), int(row.user_id)) for row in inserted]
+    tx.rings.update(user_id for _, user_id in new)
+    # The outbox: a push to each subscribed browser, an e-mail if they chose this kind.
+    await deliveries.queue(tx, new, kind=kind, now=now)
 
 
 def _insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
