@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { api } from "../api/client";
-import { formErrorMessage } from "../api/problem";
+import { errorMessage, formErrorMessage } from "../api/problem";
+import type { Me } from "../api/types";
 import { FormError } from "../components/FormError";
 import { useTitle } from "../lib/useTitle";
 import { Link } from "../router";
@@ -92,9 +93,55 @@ export function Settings() {
           <Link href={`/users/${encodeURIComponent(me.handle)}`}>View profile</Link>
         </div>
       </form>
+      <LiveNotifications me={me} setMe={setMe} />
       <p>
         <Link href="/tickets">My tickets</Link>
       </p>
     </main>
+  );
+}
+
+/** "Tell me when people I follow go live": one switch for every host, saved as it changes. */
+function LiveNotifications({ me, setMe }: { me: Me; setMe: (me: Me) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+
+  async function change(on: boolean) {
+    setBusy(true);
+    setError(null);
+    setSaved(false);
+    try {
+      setMe(await api.updateMe({ notify_live: on }));
+      setSaved(true);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="form settings-notifications" aria-labelledby="settings-notifications">
+      <h2 id="settings-notifications">Notifications</h2>
+      <label className="inline" htmlFor="settings-notify-live">
+        <input
+          id="settings-notify-live"
+          type="checkbox"
+          aria-describedby="settings-notify-live-hint"
+          checked={me.notify_live !== false}
+          disabled={busy}
+          onChange={(e) => void change(e.target.checked)}
+        />
+        Tell me when people I follow go live
+      </label>
+      <p className="hint" id="settings-notify-live-hint">
+        For everyone you follow. To hear less from one host, use the bell on their profile.
+      </p>
+      <FormError message={error} />
+      <p className="form-ok" role="status">
+        {saved ? "Saved." : ""}
+      </p>
+    </section>
   );
 }
