@@ -2,25 +2,10 @@
 // (GET …/wait) that brings each new notification and the server's unread count. Errors back
 // off 1 s → 10 s; a 401 stops the loop; signing out or unmounting aborts it.
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
-import { ApiError, errorMessage } from "../api/problem";
+import { errorMessage } from "../api/problem";
 import { notificationsApi, PAGE_SIZE, WAIT_SECONDS } from "./api";
-import { bellReducer, initialBell, oldestId, retryDelayMs, waitAfter, type BellState } from "./state";
-
-/** A long-poll answered this soon with nothing in it is not trusted to pace the loop. */
-const MIN_EMPTY_WAIT_MS = 1000;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done);
-  });
-}
+import { runBellLoop } from "./loop";
+import { bellReducer, initialBell, oldestId, waitAfter, type BellState } from "./state";
 
 export interface Bell {
   state: BellState;
@@ -45,45 +30,20 @@ export function useNotifications(userId: number | null): Bell {
     setError(null);
     if (userId === null) return;
     const controller = new AbortController();
-    const { signal } = controller;
 
-    (async () => {
-      let failures = 0;
-      let loaded = false;
-      let after = 0;
-      while (!signal.aborted) {
-        try {
-          if (!loaded) {
-            const page = await notificationsApi.list({ limit: PAGE_SIZE }, signal);
-            if (signal.aborted) return;
-            dispatch({ type: "loaded", page, limit: PAGE_SIZE });
-            after = Math.max(after, page.latest_id ?? 0, page.items[0]?.id ?? 0);
-            loaded = true;
-          } else {
-            const asked = Date.now();
-            const page = await notificationsApi.wait(after, WAIT_SECONDS, signal);
-            if (signal.aborted) return;
-            dispatch({ type: "arrived", page });
-            after = Math.max(after, page.latest_id ?? 0, ...page.items.map((n) => n.id));
-            if (page.items.length === 0 && Date.now() - asked < MIN_EMPTY_WAIT_MS) {
-              await sleep(MIN_EMPTY_WAIT_MS, signal);
-            }
-          }
-          failures = 0;
-          setError(null);
-        } catch (e) {
-          if (signal.aborted) return;
-          if (e instanceof ApiError && e.status === 401) {
-            // Signed out elsewhere, or the session expired: nothing to wait for.
-            setError(errorMessage(e));
-            return;
-          }
-          failures += 1;
-          if (!loaded) setError(errorMessage(e));
-          await sleep(retryDelayMs(failures, e instanceof ApiError ? e.retryAfter : null), signal);
-        }
-      }
-    })();
+    void runBellLoop(
+      {
+        list: (signal) => notificationsApi.list({ limit: PAGE_SIZE }, signal),
+        wait: (after, signal) => notificationsApi.wait(after, WAIT_SECONDS, signal),
+        onLoaded: (page) => dispatch({ type: "loaded", page, limit: PAGE_SIZE }),
+        onArrived: (page) => dispatch({ type: "arrived", page }),
+        // The list says why it could not load, or that the session is over; a long-poll
+        // failing now and then while the list is shown is not worth a word.
+        onError: (e, final) =>
+          setError(e === null ? null : final || !stateRef.current.loaded ? errorMessage(e) : null),
+      },
+      controller.signal,
+    );
 
     return () => controller.abort();
   }, [userId]);
