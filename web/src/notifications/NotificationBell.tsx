@@ -16,6 +16,25 @@ export function NotificationBell({ userId }: { userId: number }) {
   const wrapRef = useRef<HTMLDivElement>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
   const panelRef = useRef<HTMLDivElement>(null);
+  const announced = useRef<number | null>(null);
+  const [announcement, setAnnouncement] = useState("");
+
+  // Say what arrives live to screen readers (not what was there when the page loaded).
+  useEffect(() => {
+    const newest = state.items[0];
+    if (!state.loaded) {
+      announced.current = null;
+      return;
+    }
+    if (announced.current === null) {
+      announced.current = newest?.id ?? 0;
+      return;
+    }
+    if (newest && newest.id > announced.current) {
+      announced.current = newest.id;
+      if (!newest.read) setAnnouncement(`New notification: ${notificationText(newest).text}`);
+    }
+  }, [state.loaded, state.items]);
 
   // Open: whatever is unread (on opening, or arriving while open) is now seen.
   useEffect(() => {
@@ -81,6 +100,9 @@ export function NotificationBell({ userId }: { userId: number }) {
           </span>
         )}
       </button>
+      <span className="visually-hidden" aria-live="polite">
+        {announcement}
+      </span>
       {open && (
         <div
           id="bell-panel"
