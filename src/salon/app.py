@@ -24,6 +24,7 @@ from salon.api import (
     checkout,
     events,
     media,
+    notifications,
     ops,
     problems,
     spaces,
@@ -49,6 +50,7 @@ from salon.metrics import SWEEPS
 from salon.ownership import MediaOwnership
 from salon.payments import make_provider
 from salon.services import audience as audience_service
+from salon.services import notifications as notification_service
 from salon.services import payments, presence, reactions, recordings
 from salon.services.audience import AudienceMeter
 from salon.services.audience_view import AudienceFeeds
@@ -152,6 +154,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             _sweep_forever(ctx, media_engine, node_audience), name="salon-sweeper"
         )
         bursts = asyncio.create_task(_send_bursts_forever(ctx), name="salon-reaction-bursts")
+        # Fan-outs (a space going live tells its host's followers): at once after the commit
+        # that added one, and every sweep for any another node left unfinished.
+        fanout_kick = asyncio.Event()
+        ctx.on_fanout = fanout_kick.set
+        fanouts = asyncio.create_task(
+            notification_service.fanouts_forever(ctx, fanout_kick), name="salon-fanouts"
+        )
         upkeep = asyncio.create_task(connections.run(), name="salon-node-heartbeat")
         leases = asyncio.create_task(ownership.run(), name="salon-media-leases")
         log.info(
@@ -167,7 +176,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         try:
             yield
         finally:
-            for task in (leases, sweeper, bursts, upkeep):
+            for task in (leases, sweeper, bursts, fanouts, upkeep):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -201,6 +210,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         stage.router,
         media.router,
         events.router,
+        notifications.router,
         tickets.router,
         checkout.router,
         ops.router,
@@ -295,5 +305,7 @@ async def _sweep_forever(
                 next_purge = loop.time() + PURGE_EVERY_SECONDS
                 if removed := await recordings.purge_expired(ctx):
                     log.info("deleted %d expired recordings", removed)
+                if forgotten := await notification_service.purge_old(ctx):
+                    log.info("forgot %d notifications past 30 days", forgotten)
         except Exception:
             log.exception("sweep failed; will try again")

@@ -29,11 +29,15 @@ class Profile(UserSummary):
     following_count: int
     #: Whether the signed-in viewer follows this account (false when signed out).
     followed_by_me: bool = False
+    #: Whether the viewer is told when this account goes live (None: not following).
+    live_notifications: bool | None = None
 
 
 class Me(Profile):
     is_admin: bool
     can_sell_tickets: bool
+    #: Whether to be told when people this person follows go live (all hosts).
+    notify_live: bool = True
     #: Whether this person attested being 18 or older (needed to sell tickets).
     adult_attested: bool = False
 
@@ -179,3 +183,36 @@ class TicketStatement(View):
     fee_rate_percent: int
     total: StatementLine
     spaces: list[SpaceStatement]
+
+
+class NotificationSpace(View):
+    """The space a notification is about, as it is now (``scheduled_for``: the time it was
+    moved to, for a rescheduled one)."""
+
+    id: str
+    title: str
+    state: SpaceState
+    scheduled_for: datetime | None
+
+
+class NotificationView(View):
+    id: int
+    #: ``domain.notifications.Kind``: space_started, space_cancelled, space_rescheduled,
+    #: host_live, invited_to_speak, ticket_bought, ticket_refunded, ticket_space_cancelled,
+    #: tickets_sold.
+    kind: str
+    created_at: datetime
+    read: bool
+    space: NotificationSpace | None
+    #: Who caused it: the host who went live, who invited you.
+    actor: UserSummary | None
+    #: How many, for tickets_sold.
+    count: int | None
+
+
+class NotificationPage(View):
+    """Notifications, newest first; the unread count and newest id are the whole bell's."""
+
+    items: list[NotificationView]
+    unread: int
+    latest_id: int | None

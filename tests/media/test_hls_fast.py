@@ -1,7 +1,8 @@
 """The live LL-HLS fast path answers exactly as the FastAPI routes do, and leaves them the rest.
 
-The fast path (``api/hls_fast.py``, answered inside uvicorn by ``api/hls_protocol.py``) takes only a plain ``_HLS_msn``/``_HLS_part`` query, so
-the same URL with one more query parameter goes to the routes: each pair below is one
+The fast path (``api/hls_fast.py``, answered inside uvicorn by ``api/hls_protocol.py``) takes
+only a plain ``_HLS_msn``/``_HLS_part`` query, so the same URL with one more query parameter
+goes to the routes: each pair below is one
 request answered by each path, compared status, headers (all but ``date``, in order) and body.
 Which path answered is seen by counting ``begin_live`` calls from the fast path's module.
 """

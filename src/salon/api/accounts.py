@@ -81,6 +81,7 @@ async def update_me(body: ProfileUpdateIn, ctx: Ctx, user: CurrentUser) -> Me:
         display_name=body.display_name,
         bio=body.bio,
         adult_attested=body.adult_attested,
+        notify_live=body.notify_live,
     )
 
 

@@ -72,6 +72,9 @@ class ProfileUpdateIn(Body):
     adult_attested: StrictBool | None = Field(
         default=None, description="Attest that you are 18 or older (needed to sell tickets)."
     )
+    notify_live: StrictBool | None = Field(
+        default=None, description="Be told when people you follow go live (all of them)."
+    )
 
 
 class ApiTokenIn(Body):
@@ -118,3 +121,17 @@ Handle = Annotated[str, Path(pattern=HANDLE_PATTERN)]
 PurchaseId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,24}$", description="A purchase's id")]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0, le=100_000)]
+
+
+class FollowSettingsIn(Body):
+    notify: StrictBool = Field(description="Be told when this person goes live.")
+
+
+class MarkReadIn(Body):
+    up_to: StrictInt = Field(ge=0, le=2**62, description="Mark notifications up to this id read.")
+
+
+class RescheduleIn(Body):
+    scheduled_for: AwareDatetime = Field(
+        description="The new start, with a timezone, in the future (e.g. 2026-05-01T18:00:00Z)."
+    )

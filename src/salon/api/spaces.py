@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from salon.api.deps import Ctx, CurrentUser, MaybeUser
 from salon.api.links import NEW_SPACE_LINKS, SPACE_LINKS
 from salon.api.problems import COMMON_PROBLEMS
-from salon.api.schemas import Limit, ReactionIn, SpaceId, SpaceIn
+from salon.api.schemas import Limit, ReactionIn, RescheduleIn, SpaceId, SpaceIn
 from salon.domain.reactions import Emoji
 from salon.services import presence, reactions, spaces
 from salon.views import ParticipantView, SpaceView, View
@@ -71,6 +71,16 @@ async def end_space(space_id: SpaceId, ctx: Ctx, user: CurrentUser) -> SpaceView
 @router.post("/{space_id}/cancel")
 async def cancel_space(space_id: SpaceId, ctx: Ctx, user: CurrentUser) -> SpaceView:
     return await spaces.cancel_space(ctx, actor=user, space_id=space_id)
+
+
+@router.post("/{space_id}/reschedule")
+async def reschedule_space(
+    space_id: SpaceId, body: RescheduleIn, ctx: Ctx, user: CurrentUser
+) -> SpaceView:
+    """Move a scheduled space (host only); everyone with a reminder is told."""
+    return await spaces.reschedule_space(
+        ctx, actor=user, space_id=space_id, scheduled_for=body.scheduled_for
+    )
 
 
 @router.put("/{space_id}/reminder")

@@ -205,9 +205,7 @@ async def profile(ctx: Context, *, handle: str, viewer: User | None) -> Profile:
     async with ctx.transaction() as tx:
         user = await get_user_by_handle(tx.session, handle)
         followers, following = await _counts(tx.session, user.id)
-        followed = viewer is not None and (
-            await tx.session.get(Follow, (viewer.id, user.id)) is not None
-        )
+        follow = None if viewer is None else await tx.session.get(Follow, (viewer.id, user.id))
     return Profile(
         id=user.id,
         handle=user.handle,
@@ -217,7 +215,8 @@ async def profile(ctx: Context, *, handle: str, viewer: User | None) -> Profile:
         created_at=user.created_at,
         followers_count=followers,
         following_count=following,
-        followed_by_me=followed,
+        followed_by_me=follow is not None,
+        live_notifications=None if follow is None else follow.notify,
     )
 
 
@@ -236,6 +235,7 @@ async def me(ctx: Context, *, user: User) -> Me:
         is_admin=user.is_admin,
         can_sell_tickets=user.can_sell_tickets,
         adult_attested=user.adult_attested_at is not None,
+        notify_live=user.notify_live,
     )
 
 
@@ -246,8 +246,10 @@ async def update_profile(
     display_name: str | None,
     bio: str | None,
     adult_attested: bool | None = None,
+    notify_live: bool | None = None,
 ) -> Me:
-    """Change one's name or bio; attest being 18 or older (needed to sell tickets), or not."""
+    """Change one's name or bio; attest being 18 or older (needed to sell tickets), or not;
+    be told when people one follows go live, or not."""
     async with ctx.transaction() as tx:
         row = await tx.session.get(User, user.id)
         assert row is not None
@@ -257,6 +259,8 @@ async def update_profile(
             row.bio = rules.check_bio(bio)
         if adult_attested is not None and adult_attested != (row.adult_attested_at is not None):
             row.adult_attested_at = ctx.clock.now() if adult_attested else None
+        if notify_live is not None:
+            row.notify_live = notify_live
     return await me(ctx, user=row)
 
 

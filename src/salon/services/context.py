@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -22,6 +22,7 @@ from salon.events.bus import EventBus
 from salon.events.types import Event
 from salon.payments.provider import PaymentProvider
 from salon.services.audience import AudienceMeter
+from salon.services.bell import Bell
 from salon.services.rate_limits import RateLimits
 from salon.store.models import Space
 
@@ -32,6 +33,10 @@ class Tx:
 
     session: AsyncSession
     events: list[Event] = field(default_factory=list)
+    #: People with something new on their bell, woken once this commits.
+    rings: set[int] = field(default_factory=set)
+    #: Fan-outs committed here, to start working on once this commits.
+    fanouts: bool = False
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
@@ -51,6 +56,10 @@ class Context:
     audience: AudienceMeter
     #: Reactions of large audiences, counted until the next burst goes out.
     reaction_tally: ReactionTally = field(default_factory=ReactionTally)
+    #: Long-polls waiting for their person's next notification (this node's).
+    bell: Bell = field(default_factory=Bell)
+    #: Called after a commit that added a fan-out (the app starts working on it at once).
+    on_fanout: Callable[[], None] | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -70,6 +79,10 @@ class Context:
                 raise Conflict("that conflicts with a change made at the same time") from exc
         for event in tx.events:
             await self.bus.publish(event)
+        if tx.rings:
+            self.bell.ring(tx.rings)
+        if tx.fanouts and self.on_fanout is not None:
+            self.on_fanout()
 
     async def hash_password(self, password: str) -> str:
         # Argon2 is deliberately slow: keep it off the event loop.

@@ -22,6 +22,7 @@ from salon.domain.tickets import LedgerKind, PurchaseState
 from salon.events.types import TicketsLeft
 from salon.metrics import PAYMENT_EVENTS, PURCHASES, REFUNDS
 from salon.payments.provider import Outcome, PaymentEvent, ProviderError
+from salon.services import notifications
 from salon.services.context import Context, Tx
 from salon.services.queries import get_space, has_ticket, seats_taken
 from salon.store.models import LedgerEntry, Purchase, Space, Ticket, User
@@ -122,6 +123,7 @@ async def _issue_ticket(tx: Tx, space: Space, purchase: Purchase, now: datetime)
         )
     )
     record(tx, purchase, LedgerKind.TICKET, now=now, amount_cents=purchase.amount_cents)
+    await notifications.ticket_sold(tx, space, purchase, now)
     record(
         tx,
         purchase,
@@ -184,6 +186,7 @@ async def _refunded(tx: Tx, purchase: Purchase, now: datetime, detail: str) -> N
     record(
         tx, purchase, LedgerKind.REFUND, now=now, amount_cents=purchase.amount_cents, detail=detail
     )
+    await notifications.ticket_refunded(tx, purchase, now)
     REFUNDS.labels(result="succeeded").inc()
 
 

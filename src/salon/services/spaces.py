@@ -1,4 +1,4 @@
-"""Spaces: create, start, end, cancel, discover, remind."""
+"""Spaces: create, start, end, cancel, reschedule, discover, remind."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from salon.domain import tickets as ticket_rules
 from salon.domain.audience import audience_size
 from salon.domain.errors import Conflict, Forbidden, Invalid
 from salon.domain.lifecycle import SpaceState
+from salon.domain.notifications import Fanout
 from salon.domain.stage import Role
 from salon.events.types import SpaceCancelled, SpaceEnded, SpaceStarted
-from salon.services import payments, tickets
+from salon.services import notifications, payments, tickets
 from salon.services.context import Context, Tx
 from salon.services.queries import get_space, space_view
 from salon.store.models import Follow, Participant, Reminder, Space, User
@@ -110,6 +111,7 @@ async def create_space(
         if live:  # nobody follows it yet, but a node takes its media (ownership.py)
             view = await _view(ctx, tx, space, None)
             tx.emit(SpaceStarted(space_id=space.id, at=now, space=view))
+            notifications.fan_out(tx, Fanout.LIVE, space, now=now)  # the host's followers
         return await _view(ctx, tx, space, actor.id)
 
 
@@ -144,6 +146,8 @@ async def start_space(ctx: Context, *, actor: User, space_id: str) -> SpaceView:
         await tx.session.flush()
         view = await _view(ctx, tx, space, None)
         tx.emit(SpaceStarted(space_id=space.id, at=now, space=view))
+        # Reminders and followers are told after the commit, in batches (one row here).
+        notifications.fan_out(tx, Fanout.LIVE, space, now=now)
         return await _view(ctx, tx, space, actor.id)
 
 
@@ -185,6 +189,27 @@ async def cancel_space(ctx: Context, *, actor: User, space_id: str) -> SpaceView
         # Every ticket holder is refunded: queued here, made after the commit by the sweeper.
         await payments.close_sales(tx, space, now, refund=True)
         tx.emit(SpaceCancelled(space_id=space.id, at=now))
+        notifications.fan_out(tx, Fanout.CANCELLED, space, now=now)
+        return await _view(ctx, tx, space, actor.id)
+
+
+async def reschedule_space(
+    ctx: Context, *, actor: User, space_id: str, scheduled_for: datetime
+) -> SpaceView:
+    """The host moves a scheduled space; everyone who set a reminder is told."""
+    now = ctx.clock.now()
+    async with ctx.transaction() as tx:
+        space = await get_space(tx.session, space_id, lock=True)
+        _check_host(space, actor, "reschedule")
+        if space.state != SpaceState.SCHEDULED:
+            raise Conflict(f"only a scheduled space can be moved; this one is {space.state}")
+        lifecycle.check_schedule(scheduled_for, now=now, max_days=ctx.settings.schedule_max_days)
+        if space.scheduled_for != scheduled_for:
+            space.scheduled_for = scheduled_for
+            notifications.fan_out(
+                tx, Fanout.RESCHEDULED, space, now=now, scheduled_for=scheduled_for
+            )
+        await tx.session.flush()
         return await _view(ctx, tx, space, actor.id)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from salon.domain import lifecycle
 from salon.domain.errors import Conflict, Forbidden, NotFound
+from salon.domain.notifications import Kind
 from salon.domain.stage import STAGE_ROLES, Role, StageAction, check_may_act_on, check_seat_free
 from salon.domain.stage import role_after_cohost_dismissed as _after_dismissal
 from salon.events.types import (
@@ -19,6 +20,7 @@ from salon.events.types import (
     RoleChanged,
     Unmuted,
 )
+from salon.services import notifications
 from salon.services.context import Context, Tx
 from salon.services.presence import announce_audience, let_go
 from salon.services.queries import find_participant, get_space, participant_view, seated
@@ -159,6 +161,15 @@ async def invite(ctx: Context, *, actor: User, space_id: str, user_id: int) -> P
         if target.invited_at is None:
             target.invited_at = ctx.clock.now()
             tx.emit(Invited(space_id=space.id, at=target.invited_at, user_id=user_id, by=actor.id))
+            await notifications.tell(
+                tx,
+                [user_id],
+                kind=Kind.INVITED_TO_SPEAK,
+                key=f"{Kind.INVITED_TO_SPEAK}:{space.id}:{target.invited_at.isoformat()}",
+                now=target.invited_at,
+                space_id=space.id,
+                actor_id=actor.id,
+            )
         return participant_view(target)
 
 

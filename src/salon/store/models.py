@@ -16,6 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -50,6 +51,8 @@ class User(Base):
     created_at: Mapped[datetime]
     #: When the person attested being 18 or older (one condition for selling tickets).
     adult_attested_at: Mapped[datetime | None]
+    #: Whether to be told when people this person follows go live (each follow has its own).
+    notify_live: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Follow(Base):
@@ -63,6 +66,8 @@ class Follow(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[datetime]
+    #: Whether the follower is told when the followee goes live.
+    notify: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class WebSession(Base):
@@ -241,3 +246,48 @@ class LedgerEntry(Base):
     provider_event_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     detail: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+
+class Notification(Base):
+    """What one person is told, once: ``key`` is unique per person (``domain/notifications``)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("user_id", "key"),
+        Index("ix_notifications_user_id", "user_id", "id"),
+        Index("ix_notifications_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(120))
+    space_id: Mapped[str | None] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: How many, for a grouped kind (tickets sold); the new time, for a rescheduled space.
+    count: Mapped[int | None] = mapped_column(Integer)
+    scheduled_for: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+
+class NotificationFanout(Base):
+    """One change that tells many people (a space going live tells its host's followers):
+    committed with the change, then worked through in batches, each batch in its own
+    transaction with the cursor it reached, so a restart resumes and nobody is told twice."""
+
+    __tablename__ = "notification_fanouts"
+    __table_args__ = (Index("ix_notification_fanouts_done", "done_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fanout: Mapped[str] = mapped_column(String(16))
+    space_id: Mapped[str] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    scheduled_for: Mapped[datetime | None]
+    #: Which audience (an index into ``AUDIENCES[fanout]``) and the last person id told in it.
+    stage: Mapped[int] = mapped_column(Integer, default=0)
+    cursor: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    #: A node working on it holds it until then; another may take it over afterwards.
+    claimed_until: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
