@@ -5,6 +5,7 @@ notifications off and on again) and stays on the home page. Ana starts a space t
 API; Bea's bell shows one unread notification, "Ana Host is live", without the page
 reloading (the long-poll brings it). Opening the bell marks it read (the badge goes) and the
 notification takes her to the space. Escape closes the list and gives focus back to the bell.
+Last, Settings turns "is live" notifications off for every host.
 """
 
 from __future__ import annotations
@@ -87,3 +88,15 @@ async def test_the_bell_tells_a_follower_that_a_host_is_live(
         await expect(bea.get_by_role("heading", level=1)).to_have_text("Morning show")
         await expect(item).to_have_count(0)
         assert await bea.evaluate("window.__sameDocument === true")
+
+        # In Settings, one switch turns "is live" notifications off for every host.
+        await bea.goto("/settings")
+        everyone = bea.get_by_label("Tell me when people I follow go live")
+        await expect(everyone).to_be_checked()
+        await everyone.uncheck()
+        await expect(bea.get_by_text("Saved.")).to_be_visible()
+        me = await bea.context.request.get("/api/me")
+        assert (await me.json())["notify_live"] is False
+        await bea.reload()
+        await expect(everyone).not_to_be_checked()
+        await screenshots.take(bea, "settings-live-notifications-off")

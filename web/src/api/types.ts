@@ -22,7 +22,7 @@ export interface Profile extends UserSummary {
   following_count: number;
   followed_by_me: boolean;
   /** "X is live" notifications for this host are on; null when you don't follow them. */
-  live_notifications?: boolean | null;
+  live_notifications: boolean | null;
 }
 
 export interface Me extends Profile {
@@ -31,7 +31,7 @@ export interface Me extends Profile {
   /** Attested being 18 or older (needed to sell tickets). */
   adult_attested: boolean;
   /** Tell me when people I follow go live (all hosts; each can be turned off on its own). */
-  notify_live?: boolean;
+  notify_live: boolean;
 }
 
 export interface ParticipantView {
@@ -381,7 +381,7 @@ export function isModerator(role: Role): boolean {
   return MODERATORS.includes(role);
 }
 
-/** What a notification is about (src/salon/services/notifications.py); more may come. */
+/** What a notification is about (src/salon/domain/notifications.py Kind); more may come. */
 export type NotificationKind =
   | "space_started"
   | "space_cancelled"

@@ -106,15 +106,20 @@ function LiveNotifications({ me, setMe }: { me: Me; setMe: (me: Me) => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
+  // Shown at once as it is clicked; back to the account's value if saving fails.
+  const [on, setOn] = useState(me.notify_live);
+  useEffect(() => setOn(me.notify_live), [me.notify_live]);
 
-  async function change(on: boolean) {
+  async function change(next: boolean) {
+    setOn(next);
     setBusy(true);
     setError(null);
     setSaved(false);
     try {
-      setMe(await api.updateMe({ notify_live: on }));
+      setMe(await api.updateMe({ notify_live: next }));
       setSaved(true);
     } catch (e) {
+      setOn(me.notify_live);
       setError(errorMessage(e));
     } finally {
       setBusy(false);
@@ -129,7 +134,7 @@ function LiveNotifications({ me, setMe }: { me: Me; setMe: (me: Me) => void }) {
           id="settings-notify-live"
           type="checkbox"
           aria-describedby="settings-notify-live-hint"
-          checked={me.notify_live !== false}
+          checked={on}
           disabled={busy}
           onChange={(e) => void change(e.target.checked)}
         />
