@@ -15,11 +15,14 @@ export const notificationsApi = {
     if (opts.before != null) query.set("before", String(opts.before));
     return request<NotificationPage>("GET", `/api/me/notifications?${query}`, undefined, signal);
   },
-  /** Those newer than `after`: at once if there are any, else after up to `timeout` s. */
+  /**
+   * The newest `PAGE_SIZE` of those newer than `after`: at once if there are any, else as
+   * soon as one arrives, or none after `timeout` seconds.
+   */
   wait: (after: number, timeout: number = WAIT_SECONDS, signal?: AbortSignal) =>
     request<NotificationPage>(
       "GET",
-      `/api/me/notifications/wait?after=${after}&timeout=${timeout}`,
+      `/api/me/notifications/wait?after=${after}&timeout=${timeout}&limit=${PAGE_SIZE}`,
       undefined,
       signal,
     ),

@@ -79,8 +79,8 @@ describe("bellReducer", () => {
 
   it("puts what the long-poll brings on top, without duplicates", () => {
     let state = bellReducer(initialBell, { type: "loaded", page: page([2, 1], 2), limit: 20 });
-    state = bellReducer(state, { type: "arrived", page: page([4, 3], 4) });
-    state = bellReducer(state, { type: "arrived", page: page([4], 4) }); // answered twice
+    state = bellReducer(state, { type: "arrived", page: page([4, 3], 4), limit: 20 });
+    state = bellReducer(state, { type: "arrived", page: page([4], 4), limit: 20 }); // answered twice
     expect(ids(state)).toEqual([4, 3, 2, 1]);
     expect(state.unread).toBe(4);
     expect(state.latestId).toBe(4);
@@ -89,17 +89,28 @@ describe("bellReducer", () => {
   it("takes the unread count from the server, even when it is not the list's", () => {
     let state = bellReducer(initialBell, { type: "loaded", page: page([2, 1], 17), limit: 2 });
     expect(state.unread).toBe(17);
-    state = bellReducer(state, { type: "arrived", page: page([], 3, 2) });
+    state = bellReducer(state, { type: "arrived", page: page([], 3, 2), limit: 20 });
     expect(state.unread).toBe(3);
     expect(ids(state)).toEqual([2, 1]);
   });
 
   it("never moves where the long-poll continues backwards", () => {
     let state = bellReducer(initialBell, { type: "loaded", page: page([9], 1), limit: 20 });
-    state = bellReducer(state, { type: "arrived", page: page([], 1, 5) });
+    state = bellReducer(state, { type: "arrived", page: page([], 1, 5), limit: 20 });
     expect(waitAfter(state)).toBe(9);
-    state = bellReducer(state, { type: "arrived", page: page([], 1, 12) });
+    state = bellReducer(state, { type: "arrived", page: page([], 1, 12), limit: 20 });
     expect(waitAfter(state)).toBe(12);
+  });
+
+  it("starts over from a full page of arrivals, so older ones load below it with no hole", () => {
+    let state = bellReducer(initialBell, { type: "loaded", page: page([2, 1], 0), limit: 3 });
+    // 9, 8 and 7 arrived (3, a full page); 6 to 3 may exist but were not sent.
+    state = bellReducer(state, { type: "arrived", page: page([9, 8, 7], 7), limit: 3 });
+    expect(ids(state)).toEqual([9, 8, 7]);
+    expect(state.hasMore).toBe(true);
+    expect(oldestId(state)).toBe(7);
+    state = bellReducer(state, { type: "older", page: page([6, 5, 4], 7, 9), limit: 3 });
+    expect(ids(state)).toEqual([9, 8, 7, 6, 5, 4]);
   });
 
   it("marks read up to an id, and keeps the server's count", () => {

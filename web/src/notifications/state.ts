@@ -20,8 +20,12 @@ export type BellAction =
   | { type: "loaded"; page: NotificationPage; limit: number }
   /** A page older than the oldest shown ("Load more"). */
   | { type: "older"; page: NotificationPage; limit: number }
-  /** The long-poll's answer: what arrived after `latestId` (maybe nothing). */
-  | { type: "arrived"; page: NotificationPage }
+  /**
+   * The long-poll's answer: what arrived after `latestId` (maybe nothing), the newest `limit`
+   * of them; a full page may leave out older ones, so it replaces the list ("Load more" then
+   * continues below it, with no hole).
+   */
+  | { type: "arrived"; page: NotificationPage; limit: number }
   /** Everything up to `upTo` marked read; `unread` is what the server still counts. */
   | { type: "read"; upTo: number; unread: number }
   /** Signed out (or another person signed in). */
@@ -74,6 +78,9 @@ export function bellReducer(state: BellState, action: BellAction): BellState {
     case "older":
       return { ...withPage(state, action.page), hasMore: action.page.items.length >= action.limit };
     case "arrived":
+      if (action.page.items.length >= action.limit) {
+        return { ...withPage({ ...state, items: [] }, action.page), hasMore: true };
+      }
       return withPage(state, action.page);
     case "read":
       return {

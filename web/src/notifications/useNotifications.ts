@@ -36,7 +36,7 @@ export function useNotifications(userId: number | null): Bell {
         list: (signal) => notificationsApi.list({ limit: PAGE_SIZE }, signal),
         wait: (after, signal) => notificationsApi.wait(after, WAIT_SECONDS, signal),
         onLoaded: (page) => dispatch({ type: "loaded", page, limit: PAGE_SIZE }),
-        onArrived: (page) => dispatch({ type: "arrived", page }),
+        onArrived: (page) => dispatch({ type: "arrived", page, limit: PAGE_SIZE }),
         // The list says why it could not load, or that the session is over; a long-poll
         // failing now and then while the list is shown is not worth a word.
         onError: (e, final) =>
