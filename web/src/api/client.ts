@@ -21,8 +21,13 @@ import type {
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
-async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
-  const init: RequestInit = { method, credentials: "same-origin", headers: {} };
+export async function request<T>(
+  method: Method,
+  path: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<T> {
+  const init: RequestInit = { method, credentials: "same-origin", headers: {}, signal };
   if (body !== undefined) {
     init.headers = { "Content-Type": "application/json" };
     init.body = JSON.stringify(body);
@@ -58,13 +63,21 @@ export const api = {
       throw error;
     }
   },
-  updateMe: (body: { display_name?: string; bio?: string; adult_attested?: boolean }) =>
+  updateMe: (body: {
+    display_name?: string;
+    bio?: string;
+    adult_attested?: boolean;
+    notify_live?: boolean;
+  }) =>
     request<Me>("PATCH", "/api/me", body),
 
   // People
   profile: (handle: string) => request<Profile>("GET", `/api/users/${enc(handle)}`),
   follow: (handle: string) => request<void>("PUT", `/api/users/${enc(handle)}/follow`),
   unfollow: (handle: string) => request<void>("DELETE", `/api/users/${enc(handle)}/follow`),
+  /** "X is live" notifications for a host one follows, on or off. */
+  followNotify: (handle: string, notify: boolean) =>
+    request<{ notify: boolean }>("PATCH", `/api/users/${enc(handle)}/follow`, { notify }),
   followers: (handle: string) =>
     request<UserSummary[]>("GET", `/api/users/${enc(handle)}/followers?limit=100`),
   following: (handle: string) =>

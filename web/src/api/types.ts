@@ -21,6 +21,8 @@ export interface Profile extends UserSummary {
   followers_count: number;
   following_count: number;
   followed_by_me: boolean;
+  /** "X is live" notifications for this host are on; null when you don't follow them. */
+  live_notifications: boolean | null;
 }
 
 export interface Me extends Profile {
@@ -28,6 +30,8 @@ export interface Me extends Profile {
   can_sell_tickets: boolean;
   /** Attested being 18 or older (needed to sell tickets). */
   adult_attested: boolean;
+  /** Tell me when people I follow go live (all hosts; each can be turned off on its own). */
+  notify_live: boolean;
 }
 
 export interface ParticipantView {
@@ -429,4 +433,47 @@ export interface InstanceSetting {
   env: string;
   value: string | number | boolean | string[];
   about: string;
+}
+
+/** What a notification is about (src/salon/domain/notifications.py Kind); more may come. */
+export type NotificationKind =
+  | "space_started"
+  | "space_cancelled"
+  | "space_rescheduled"
+  | "host_live"
+  | "invited_to_speak"
+  | "ticket_bought"
+  | "ticket_refunded"
+  | "ticket_space_cancelled"
+  | "tickets_sold";
+
+/** The space a notification is about, as it is now. */
+export interface NotificationSpace {
+  id: string;
+  title: string;
+  state: SpaceState;
+  scheduled_for: string | null;
+}
+
+/** One entry of the bell (GET /api/me/notifications). */
+export interface NotificationView {
+  id: number;
+  /** A NotificationKind, or one this client does not know yet. */
+  kind: NotificationKind | (string & {});
+  created_at: string;
+  read: boolean;
+  space: NotificationSpace | null;
+  /** Who did it (the host who went live, who invited you), when someone did. */
+  actor: UserSummary | null;
+  /** How many (tickets sold), when it counts something. */
+  count: number | null;
+}
+
+/** GET /api/me/notifications and GET /api/me/notifications/wait. */
+export interface NotificationPage {
+  /** Newest first. */
+  items: NotificationView[];
+  unread: number;
+  /** The newest notification's id, or null when there is none. */
+  latest_id: number | null;
 }

@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { api } from "../api/client";
 import { errorMessage } from "../api/problem";
 import type { Me } from "../api/types";
+import { NotificationBell } from "../notifications/NotificationBell";
 import { Link, navigate, usePathname } from "../router";
 import { useSession } from "../session";
 
@@ -46,6 +47,7 @@ export function Header() {
                   Ticket sales
                 </Link>
               )}
+              <NotificationBell userId={me.id} />
               <Link href={`/users/${encodeURIComponent(me.handle)}`} className="nav-me">
                 {me.display_name}
               </Link>

@@ -6,6 +6,7 @@ import { Avatar } from "../components/Avatar";
 import { FormError } from "../components/FormError";
 import { UserName } from "../components/UserName";
 import { VerifiedBadge } from "../components/VerifiedBadge";
+import { BellIcon } from "../notifications/BellIcon";
 import { useTitle } from "../lib/useTitle";
 import { Link } from "../router";
 import { useSession } from "../session";
@@ -88,6 +89,20 @@ export function Profile({ handle }: { handle: string }) {
     }
   }
 
+  async function toggleLiveNotifications() {
+    if (!profile) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const { notify } = await api.followNotify(profile.handle, !profile.live_notifications);
+      setProfile({ ...profile, live_notifications: notify });
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
   return (
     <main className="page narrow profile" id="main">
       <div className="profile-head">
@@ -132,14 +147,29 @@ export function Profile({ handle }: { handle: string }) {
             Edit profile
           </Link>
         ) : me ? (
-          <button
-            type="button"
-            className={`button ${profile.followed_by_me ? "" : "button-primary"}`}
-            disabled={busy}
-            onClick={toggleFollow}
-          >
-            {profile.followed_by_me ? "Unfollow" : "Follow"}
-          </button>
+          <>
+            <button
+              type="button"
+              className={`button ${profile.followed_by_me ? "" : "button-primary"}`}
+              disabled={busy}
+              onClick={toggleFollow}
+            >
+              {profile.followed_by_me ? "Unfollow" : "Follow"}
+            </button>
+            {profile.followed_by_me && profile.live_notifications != null && (
+              <button
+                type="button"
+                className={`icon-button live-notify-toggle${profile.live_notifications ? " on" : ""}`}
+                aria-pressed={profile.live_notifications}
+                aria-label={`Tell me when ${profile.display_name} goes live`}
+                title={`${profile.live_notifications ? "On" : "Off"}: tell me when ${profile.display_name} goes live`}
+                disabled={busy}
+                onClick={toggleLiveNotifications}
+              >
+                <BellIcon off={!profile.live_notifications} size={18} />
+              </button>
+            )}
+          </>
         ) : (
           <p className="muted small">
             <Link href={`/signin?next=/users/${encodeURIComponent(profile.handle)}`}>Sign in</Link>{" "}

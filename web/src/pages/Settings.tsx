@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { api } from "../api/client";
-import { formErrorMessage } from "../api/problem";
+import { errorMessage, formErrorMessage } from "../api/problem";
+import type { Me } from "../api/types";
 import { FormError } from "../components/FormError";
 import { useTitle } from "../lib/useTitle";
 import { Link } from "../router";
@@ -92,6 +93,7 @@ export function Settings() {
           <Link href={`/users/${encodeURIComponent(me.handle)}`}>View profile</Link>
         </div>
       </form>
+      <LiveNotifications me={me} setMe={setMe} />
       <ul className="settings-links">
         <li>
           <Link href="/tickets">My tickets</Link>
@@ -102,5 +104,55 @@ export function Settings() {
         </li>
       </ul>
     </main>
+  );
+}
+
+/** "Tell me when people I follow go live": one switch for every host, saved as it changes. */
+function LiveNotifications({ me, setMe }: { me: Me; setMe: (me: Me) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  // Shown at once as it is clicked; back to the account's value if saving fails.
+  const [on, setOn] = useState(me.notify_live);
+  useEffect(() => setOn(me.notify_live), [me.notify_live]);
+
+  async function change(next: boolean) {
+    setOn(next);
+    setBusy(true);
+    setError(null);
+    setSaved(false);
+    try {
+      setMe(await api.updateMe({ notify_live: next }));
+      setSaved(true);
+    } catch (e) {
+      setOn(me.notify_live);
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="form settings-notifications" aria-labelledby="settings-notifications">
+      <h2 id="settings-notifications">Notifications</h2>
+      <label className="inline" htmlFor="settings-notify-live">
+        <input
+          id="settings-notify-live"
+          type="checkbox"
+          aria-describedby="settings-notify-live-hint"
+          checked={on}
+          disabled={busy}
+          onChange={(e) => void change(e.target.checked)}
+        />
+        Tell me when people I follow go live
+      </label>
+      <p className="hint" id="settings-notify-live-hint">
+        For everyone you follow. To hear less from one host, use the bell on their profile.
+      </p>
+      <FormError message={error} />
+      <p className="form-ok" role="status">
+        {saved ? "Saved." : ""}
+      </p>
+    </section>
   );
 }
