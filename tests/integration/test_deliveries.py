@@ -52,7 +52,8 @@ class Mailbox:
         self.loop = asyncio.get_running_loop()
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        message = email.message_from_bytes(envelope.content or b"", policy=email.policy.default)
+        content = envelope.original_content or b""
+        message = email.message_from_bytes(content, policy=email.policy.default)
         if self.refuse_once and self.refuse_once in str(message["Subject"]):
             self.refuse_once = None
             self.refused.append(message)

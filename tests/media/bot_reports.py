@@ -14,6 +14,7 @@ from salon.bots.listener import HlsListener
 from salon.bots.stage_bot import StageBot
 from salon.bots.tracks import PcmTrack, tone
 from tests.edge.stack import Account
+from tests.harness import Person
 
 #: A tone "is heard" above this share of the spectrum's energy.
 HEARD = 0.05
@@ -71,6 +72,6 @@ def hears(report: Report, *frequencies: float) -> bool:
     return report.status.hearing and all(tone_strength(audio, f) > HEARD for f in frequencies)
 
 
-async def bot_token(account: Account) -> str:
+async def bot_token(account: Account | Person) -> str:
     """A personal API token for the account's bot."""
     return str((await account.ok("POST", "/api/me/tokens", json={"name": "bot"}))["token"])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from salon.config import Settings
 from salon.services.admin import instance_settings
 
-SECRETS = {
+SECRETS: dict[str, Any] = {
     "database_url": "postgresql+asyncpg://salon:db-pass-XYZ@db.internal:5432/salon",
     "redis_url": "redis://:redis-pass-XYZ@cache.internal:6379/0",
     "secret_key": "signing-key-XYZ",
