@@ -5,6 +5,7 @@ import { FormError } from "../components/FormError";
 import { useTitle } from "../lib/useTitle";
 import { Link } from "../router";
 import { useSession } from "../session";
+import { DeliverySettings } from "../notifications/DeliverySettings";
 import { textLength, tooLong } from "../lib/text";
 
 export function Settings() {
@@ -92,6 +93,7 @@ export function Settings() {
           <Link href={`/users/${encodeURIComponent(me.handle)}`}>View profile</Link>
         </div>
       </form>
+      <DeliverySettings />
       <ul className="settings-links">
         <li>
           <Link href="/tickets">My tickets</Link>
