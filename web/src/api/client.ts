@@ -196,3 +196,35 @@ export function leaveKeepalive(spaceId: string): void {
     keepalive: true,
   }).catch(() => undefined);
 }
+
+// Notifications leaving the app: Web Push subscriptions and e-mail (api/channels.py).
+import type { EmailSettings, PushKey } from "./types";
+
+export const deliveryApi = {
+  /** The instance's push key; null when the server sends no pushes (503). */
+  async pushKey(): Promise<string | null> {
+    try {
+      return (await request<PushKey>("GET", "/api/push/key")).public_key;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 503) return null;
+      throw error;
+    }
+  },
+  addPushSubscription: (subscription: PushSubscriptionJSON) =>
+    request<void>("POST", "/api/me/push-subscriptions", subscription),
+  /** Forget this browser; one the server does not have (404) is already forgotten. */
+  async removePushSubscription(endpoint: string): Promise<void> {
+    try {
+      await request<void>(
+        "DELETE",
+        `/api/me/push-subscriptions?${new URLSearchParams({ endpoint }).toString()}`,
+      );
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+    }
+  },
+  email: () => request<EmailSettings>("GET", "/api/me/email"),
+  setEmail: (email: string | null) => request<EmailSettings>("PUT", "/api/me/email", { email }),
+  setEmailKinds: (kinds: string[]) =>
+    request<EmailSettings>("PUT", "/api/me/email/kinds", { kinds }),
+};

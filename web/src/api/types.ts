@@ -477,3 +477,20 @@ export interface NotificationPage {
   /** The newest notification's id, or null when there is none. */
   latest_id: number | null;
 }
+
+/** GET /api/push/key: the key a browser subscribes with (base64url, an uncompressed P-256
+ * point). */
+export interface PushKey {
+  public_key: string;
+}
+
+/** GET/PUT /api/me/email: where notifications are e-mailed, and which kinds. */
+export interface EmailSettings {
+  /** Whether this instance sends e-mail at all (SALON_SMTP_HOST). */
+  enabled: boolean;
+  email: string | null;
+  /** The address's confirmation link was opened. */
+  confirmed: boolean;
+  /** The notification kinds e-mailed (the server's defaults until a person chooses). */
+  kinds: string[];
+}

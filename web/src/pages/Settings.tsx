@@ -6,6 +6,7 @@ import { FormError } from "../components/FormError";
 import { useTitle } from "../lib/useTitle";
 import { Link } from "../router";
 import { useSession } from "../session";
+import { DeliverySettings } from "../notifications/DeliverySettings";
 import { textLength, tooLong } from "../lib/text";
 
 export function Settings() {
@@ -94,6 +95,7 @@ export function Settings() {
         </div>
       </form>
       <LiveNotifications me={me} setMe={setMe} />
+      <DeliverySettings />
       <ul className="settings-links">
         <li>
           <Link href="/tickets">My tickets</Link>
