@@ -7,19 +7,30 @@ import re
 from salon.domain import text
 from salon.domain.errors import Forbidden, Invalid
 
+HANDLE_MAX = 15
 HANDLE_PATTERN = r"^[A-Za-z0-9_]{1,15}$"
 _HANDLE_RE = re.compile(HANDLE_PATTERN)
 DISPLAY_NAME_MAX = 50
 BIO_MAX = 160
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
+#: An API token's label (what it is for).
+TOKEN_LABEL_MAX = 50
+
+
+#: What is said of a handle that does not fit (a longer one is refused, never cut).
+HANDLE_RULE = f"a handle is 1 to {HANDLE_MAX} letters, digits or underscores"
+
+
+def handle_fits(handle: str) -> bool:
+    # fullmatch: "$" alone would let a trailing newline through.
+    return _HANDLE_RE.fullmatch(handle) is not None
 
 
 def normalize_handle(handle: str) -> str:
     """Handles are unique case-insensitively; this is the form used for lookups."""
-    # fullmatch: "$" alone would let a trailing newline through.
-    if not _HANDLE_RE.fullmatch(handle):
-        raise Invalid("a handle is 1 to 15 letters, digits or underscores")
+    if not handle_fits(handle):
+        raise Invalid(HANDLE_RULE)
     return handle.lower()
 
 
@@ -29,6 +40,10 @@ def check_display_name(name: str) -> str:
 
 def check_bio(bio: str) -> str:
     return text.clean(bio, what="bio", max_length=BIO_MAX, required=False)
+
+
+def check_token_label(label: str) -> str:
+    return text.clean(label, what="token label", max_length=TOKEN_LABEL_MAX)
 
 
 def check_password(password: str) -> str:

@@ -163,7 +163,7 @@ async def create_api_token(ctx: Context, *, user: User, name: str) -> NewApiToke
     async with ctx.transaction() as tx:
         row = ApiToken(
             user_id=user.id,
-            name=name.strip() or "token",
+            name=rules.check_token_label(name),
             token_hash=_digest(token),
             created_at=ctx.clock.now(),
             last_used_at=None,
