@@ -52,11 +52,16 @@ def check_password(password: str) -> str:
     return password
 
 
+def followers_to_go(*, followers: int, min_followers: int, is_admin: bool) -> int:
+    """How many more followers hosting needs: 0 when one may host (admins always may)."""
+    return 0 if is_admin else max(0, min_followers - followers)
+
+
 def check_can_host(*, followers: int, min_followers: int, is_admin: bool) -> None:
     """Hosting needs ``min_followers`` followers; admins are exempt."""
-    if is_admin or followers >= min_followers:
+    missing = followers_to_go(followers=followers, min_followers=min_followers, is_admin=is_admin)
+    if missing == 0:
         return
-    missing = min_followers - followers
     raise Forbidden(
         f"hosting a space needs {min_followers} followers; you have {followers} ({missing} to go)"
     )

@@ -183,3 +183,8 @@ export function leaveKeepalive(spaceId: string): void {
     keepalive: true,
   }).catch(() => undefined);
 }
+
+/** Whether the signed-in person may host now (the follower rule), before any form is filled. */
+export function hostingEligibility(): Promise<import("./types").HostingEligibility> {
+  return request("GET", "/api/me/hosting");
+}

@@ -14,7 +14,13 @@ import { Link } from "../router";
 import { useSession } from "../session";
 import { Audience } from "./Audience";
 import { followsAudienceView } from "./audienceView";
-import { TICKET_ONLY_TEXT, connectionText, initialConnection, nextConnection } from "./connection";
+import {
+  TICKET_ONLY_TEXT,
+  connectionClass,
+  connectionText,
+  initialConnection,
+  nextConnection,
+} from "./connection";
 import { ListenButton } from "./ListenButton";
 import { MyStageControls } from "./MyStageControls";
 import { ReactionBar } from "./ReactionBar";
@@ -302,8 +308,12 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
         {TICKET_ONLY_TEXT}
       </p>
     ) : (
-      <p role="status" data-testid="connection-state" className={`conn conn-${connection.phase}`}>
-        {connectionText(connection, space?.state ?? null)}
+      <p
+        role="status"
+        data-testid="connection-state"
+        className={`conn conn-${connectionClass(connection, space?.state ?? null)}`}
+      >
+        {connectionText(connection, space?.state ?? null, space?.scheduled_for ?? null)}
       </p>
     );
   const audio = (
@@ -360,6 +370,7 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
       <div className="room-head">
         <div className="room-title-row">
           {live && <span className="pill pill-live">LIVE</span>}
+          {space.state === "scheduled" && <span className="pill pill-scheduled">Scheduled</span>}
           {space.recording && <span className="pill pill-muted">Recorded</span>}
           {space.ticket && <span className="pill pill-ticket">Ticketed</span>}
         </div>
