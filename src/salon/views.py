@@ -240,3 +240,16 @@ class InstanceSetting(View):
     value: str | int | float | bool | list[str]
     #: What it does, in words.
     about: str
+
+
+class HostingEligibility(View):
+    """Whether the viewer may host a space now: the follower rule, before any form is filled."""
+
+    can_host: bool
+    followers: int
+    #: The instance's rule (``SALON_HOST_MIN_FOLLOWERS``); admins are exempt from it.
+    followers_needed: int
+    #: How many more followers hosting needs (0 when one may host).
+    to_go: int
+    #: Admins host whatever their followers.
+    exempt: bool

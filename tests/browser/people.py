@@ -24,6 +24,7 @@ async def sign_up(
     display_name: str,
     *,
     base_url: str | None = None,
+    viewport: tuple[int, int] = (1100, 900),
 ) -> Page:
     """A new browser context (its own cookie jar) with a freshly signed-up person in it.
 
@@ -33,7 +34,7 @@ async def sign_up(
     url = base_url or server.url
     context = await browser.new_context(
         base_url=url,
-        viewport={"width": 1100, "height": 900},
+        viewport={"width": viewport[0], "height": viewport[1]},
         ignore_https_errors=url.startswith("https:"),
     )
     page = await context.new_page()

@@ -50,6 +50,9 @@ async def test_buy_a_ticket_with_the_test_provider_and_listen(
         await screenshots.take(buyer, "buyer-sees-price")
         await buyer.get_by_role("button", name="Buy ticket").click()
         await expect(buyer.get_by_text("TEST MODE")).to_be_visible()
+        # The app's look reached the page (its style is allowed by hash, nothing else).
+        pay = buyer.get_by_role("button", name="Pay $5.00 (test mode)")
+        assert await pay.evaluate("(b) => getComputedStyle(b).borderRadius") == "999px"
         await screenshots.take(buyer, "test-checkout")
         await buyer.get_by_role("button", name="Pay $5.00 (test mode)").click()
         await expect(buyer.get_by_text("Payment received — you have a ticket")).to_be_visible()

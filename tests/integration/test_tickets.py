@@ -4,6 +4,8 @@ statement, and who may enter."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -184,7 +186,7 @@ async def test_buying_and_paying_with_the_test_provider(server: Server) -> None:
     assert "TEST MODE — no real money moves" in html
     assert "Q&amp;A &lt;live&gt;" in html
     assert "$5.00" in html
-    assert ">Pay</button>" in html
+    assert ">Pay $5.00</button>" in html
     assert ">Decline</button>" in html
     # Only the buyer sees (and pays) their checkout.
     await admin.call("GET", purchase["checkout_url"], status=403)
@@ -204,8 +206,17 @@ async def test_buying_and_paying_with_the_test_provider(server: Server) -> None:
         (sid, purchase["id"], 500)
     ]
     # The page now shows the purchase settled, without buttons.
-    html = (await buyer.call("GET", purchase["checkout_url"], status=200)).text
+    page = await buyer.call("GET", purchase["checkout_url"], status=200)
+    html = page.text
     assert "paid" in html
+    # Styled like the app, under a strict policy: no script, only this page's style by hash.
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert "script-src" not in csp
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert f"style-src 'sha256-{digest}'" in csp
     assert "<button" not in html
     async with Books(server) as books:
         assert await books.ledger(purchase["id"]) == [

@@ -12,7 +12,7 @@ from salon.api.problems import COMMON_PROBLEMS
 from salon.api.schemas import ApiTokenIn, ProfileUpdateIn, RegisterIn, SignInIn, TokenId
 from salon.services import accounts
 from salon.services.context import Context
-from salon.views import ApiTokenView, Me, NewApiToken
+from salon.views import ApiTokenView, HostingEligibility, Me, NewApiToken
 
 router = APIRouter(prefix="/api", tags=["accounts"], responses=COMMON_PROBLEMS)
 
@@ -71,6 +71,12 @@ async def sign_out(
 @router.get("/me")
 async def get_me(ctx: Ctx, user: CurrentUser) -> Me:
     return await accounts.me(ctx, user=user)
+
+
+@router.get("/me/hosting")
+async def get_hosting(ctx: Ctx, user: CurrentUser) -> HostingEligibility:
+    """Whether you may host a space now: your followers, the instance's rule, how many to go."""
+    return await accounts.hosting(ctx, user=user)
 
 
 @router.patch("/me")

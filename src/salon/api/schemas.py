@@ -2,33 +2,39 @@
 
 Free-text lengths are checked by domain/text.py after normalising and stripping, so the
 schemas only bound them (``INPUT_SLACK`` times the limit): a 160-character bio with a trailing
-space is fine."""
+space is fine. Whatever bound refuses a value, the answer (422) names the field's own limit
+("a title is 1 to 70 characters"), and nothing is ever cut to fit."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path, Query
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
     StrictInt,
 )
+from pydantic_core import PydanticCustomError
 
 from salon.domain.accounts import (
     BIO_MAX,
     DISPLAY_NAME_MAX,
     HANDLE_PATTERN,
+    HANDLE_RULE,
     PASSWORD_MAX,
     PASSWORD_MIN,
+    TOKEN_LABEL_MAX,
+    handle_fits,
 )
 from salon.domain.lifecycle import TITLE_MAX, TOPIC_MAX, TOPICS_MAX
 from salon.domain.reactions import Emoji
-from salon.domain.text import INPUT_SLACK
+from salon.domain.text import INPUT_SLACK, length_rule
 from salon.domain.tickets import CAP_MAX, CAP_MIN, PRICE_MAX_CENTS, PRICE_MIN_CENTS
 
 _PG_INT_MAX = 2_147_483_647
@@ -49,26 +55,65 @@ def _plain_text(value: str) -> str:
 Text = Annotated[str, Field(pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$"), AfterValidator(_plain_text)]
 
 
+def _within(what: str, limit: int, *, required: bool = True) -> BeforeValidator:
+    """Free text of at most ``limit`` characters (domain/text.py counts them after stripping),
+    bounded here at ``INPUT_SLACK`` times that; refused past it with the limit named, the way
+    the domain says it (pydantic's own words would name the slack)."""
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and len(value) > limit * INPUT_SLACK:
+            raise PydanticCustomError("too_long", length_rule(what, limit, required=required))
+        return value
+
+    return BeforeValidator(check)
+
+
+def _documented(limit: int) -> Any:
+    return Field(json_schema_extra={"maxLength": limit * INPUT_SLACK})
+
+
+def _handle(value: object) -> object:
+    if isinstance(value, str) and not handle_fits(value):
+        raise PydanticCustomError("handle", HANDLE_RULE)
+    return value
+
+
+#: A handle exactly as typed: one that does not fit is refused, never trimmed or cut.
+HandleIn = Annotated[
+    str,
+    BeforeValidator(_handle),
+    Field(json_schema_extra={"pattern": HANDLE_PATTERN}, examples=["ada_l"]),
+]
+
+DisplayNameIn = Annotated[
+    Text, _within("display name", DISPLAY_NAME_MAX), _documented(DISPLAY_NAME_MAX)
+]
+BioIn = Annotated[Text, _within("bio", BIO_MAX, required=False), _documented(BIO_MAX)]
+TitleIn = Annotated[Text, _within("title", TITLE_MAX), _documented(TITLE_MAX)]
+TopicIn = Annotated[Text, _within("topic", TOPIC_MAX), _documented(TOPIC_MAX)]
+TokenLabelIn = Annotated[
+    Text, _within("token label", TOKEN_LABEL_MAX), _documented(TOKEN_LABEL_MAX)
+]
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class RegisterIn(Body):
-    handle: str = Field(pattern=HANDLE_PATTERN, examples=["ada_l"])
-    display_name: Text = Field(min_length=1, max_length=DISPLAY_NAME_MAX * INPUT_SLACK)
+    handle: HandleIn
+    display_name: DisplayNameIn = Field(min_length=1)
     password: Text = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 
 
 class SignInIn(Body):
-    handle: str = Field(pattern=HANDLE_PATTERN)
+    handle: HandleIn
     password: Text = Field(min_length=1, max_length=PASSWORD_MAX)
 
 
 class ProfileUpdateIn(Body):
-    display_name: Text | None = Field(
-        default=None, min_length=1, max_length=DISPLAY_NAME_MAX * INPUT_SLACK
-    )
-    bio: Text | None = Field(default=None, max_length=BIO_MAX * INPUT_SLACK)
+    display_name: DisplayNameIn | None = Field(default=None, min_length=1)
+    bio: BioIn | None = None
     adult_attested: StrictBool | None = Field(
         default=None, description="Attest that you are 18 or older (needed to sell tickets)."
     )
@@ -78,7 +123,7 @@ class ProfileUpdateIn(Body):
 
 
 class ApiTokenIn(Body):
-    name: Text = Field(min_length=1, max_length=50)
+    name: TokenLabelIn = Field(min_length=1, description="What the token is for.")
 
 
 class AdminUserUpdateIn(Body):
@@ -96,8 +141,8 @@ class TicketIn(Body):
 
 
 class SpaceIn(Body):
-    title: Text = Field(min_length=1, max_length=TITLE_MAX * INPUT_SLACK)
-    topics: list[Annotated[Text, Field(min_length=1, max_length=TOPIC_MAX * INPUT_SLACK)]] = Field(
+    title: TitleIn = Field(min_length=1)
+    topics: list[Annotated[TopicIn, Field(min_length=1)]] = Field(
         default_factory=list, max_length=TOPICS_MAX
     )
     scheduled_for: AwareDatetime | None = Field(

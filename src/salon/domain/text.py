@@ -8,6 +8,7 @@
   space, joiners, format characters) is refused. Joiners *inside* text stay: family emoji
   and Persian words need them.
 - Lengths are counted in code points, as the web client counts them.
+- Text over its limit is refused, saying the limit; it is never cut to fit.
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 INPUT_SLACK = 4
 
 
+def length_rule(what: str, max_length: int, *, required: bool = True) -> str:
+    """What is said of a ``what`` of the wrong length: its limit, by name."""
+    if required:
+        return f"a {what} is 1 to {max_length} characters"
+    return f"a {what} is at most {max_length} characters"
+
+
 def _visible(character: str) -> bool:
     # Separators (Z*) and other/format/control characters (C*) show nothing by themselves.
     return unicodedata.category(character)[0] not in "ZC"
@@ -34,9 +42,9 @@ def clean(value: str, *, what: str, max_length: int, required: bool = True) -> s
     if any(character in BIDI_CONTROLS for character in text):
         raise Invalid(f"a {what} must not contain bidirectional override characters")
     if required and not 1 <= len(text) <= max_length:
-        raise Invalid(f"a {what} is 1 to {max_length} characters")
+        raise Invalid(length_rule(what, max_length, required=True))
     if len(text) > max_length:
-        raise Invalid(f"a {what} is at most {max_length} characters")
+        raise Invalid(length_rule(what, max_length, required=False))
     if required and not any(_visible(character) for character in text):
         raise Invalid(f"a {what} needs at least one visible character")
     return text

@@ -17,7 +17,7 @@ from salon.domain.errors import Conflict, Forbidden, NotFound, Unauthorized
 from salon.services.context import Context
 from salon.services.queries import get_user_by_handle
 from salon.store.models import ApiToken, Follow, User, WebSession
-from salon.views import ApiTokenView, Me, NewApiToken, Profile
+from salon.views import ApiTokenView, HostingEligibility, Me, NewApiToken, Profile
 
 API_TOKEN_PREFIX = "salon_"
 #: Touch ``last_used_at`` at most this often, so every API call is not a write.
@@ -163,7 +163,7 @@ async def create_api_token(ctx: Context, *, user: User, name: str) -> NewApiToke
     async with ctx.transaction() as tx:
         row = ApiToken(
             user_id=user.id,
-            name=name.strip() or "token",
+            name=rules.check_token_label(name),
             token_hash=_digest(token),
             created_at=ctx.clock.now(),
             last_used_at=None,
@@ -278,3 +278,18 @@ async def _dummy_hash(hasher: PasswordHasher) -> str:
         found = await asyncio.to_thread(hasher.hash, secrets.token_urlsafe(16))
         _DUMMY_HASHES[key] = found
     return found
+
+
+async def hosting(ctx: Context, *, user: User) -> HostingEligibility:
+    """The follower rule for hosting, as it stands for ``user`` now."""
+    async with ctx.transaction() as tx:
+        followers, _ = await _counts(tx.session, user.id)
+    needed = ctx.settings.host_min_followers
+    to_go = rules.followers_to_go(followers=followers, min_followers=needed, is_admin=user.is_admin)
+    return HostingEligibility(
+        can_host=to_go == 0,
+        followers=followers,
+        followers_needed=needed,
+        to_go=to_go,
+        exempt=user.is_admin,
+    )

@@ -228,3 +228,8 @@ export const deliveryApi = {
   setEmailKinds: (kinds: string[]) =>
     request<EmailSettings>("PUT", "/api/me/email/kinds", { kinds }),
 };
+
+/** Whether the signed-in person may host now (the follower rule), before any form is filled. */
+export function hostingEligibility(): Promise<import("./types").HostingEligibility> {
+  return request("GET", "/api/me/hosting");
+}

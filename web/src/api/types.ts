@@ -494,3 +494,14 @@ export interface EmailSettings {
   /** The notification kinds e-mailed (the server's defaults until a person chooses). */
   kinds: string[];
 }
+
+/** GET /api/me/hosting: the follower rule for hosting, as it stands for the viewer now. */
+export interface HostingEligibility {
+  can_host: boolean;
+  followers: number;
+  /** The instance's rule (SALON_HOST_MIN_FOLLOWERS); admins are exempt. */
+  followers_needed: number;
+  /** How many more followers hosting needs (0 when one may host). */
+  to_go: number;
+  exempt: boolean;
+}

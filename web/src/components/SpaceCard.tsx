@@ -24,7 +24,11 @@ export function SpaceCard({ space }: { space: SpaceView }) {
         {live ? (
           <span className="pill pill-live">LIVE</span>
         ) : (
-          space.scheduled_for && <span className="pill">{formatWhen(space.scheduled_for)}</span>
+          space.state === "scheduled" && (
+            <span className="pill pill-scheduled" data-testid="space-card-when">
+              Scheduled{space.scheduled_for ? ` · ${formatWhen(space.scheduled_for)}` : ""}
+            </span>
+          )
         )}
         {space.recording && <span className="pill pill-muted">Recorded</span>}
         {space.ticket && <span className="pill pill-ticket">{ticketBadgeText(space.ticket)}</span>}

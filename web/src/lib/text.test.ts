@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { textLength, tooLong } from "./text";
+import { countText, textLength, tooLong } from "./text";
 
 describe("textLength counts as the server does", () => {
   it("counts code points, not UTF-16 units", () => {
@@ -18,5 +18,12 @@ describe("textLength counts as the server does", () => {
     expect(tooLong("b".repeat(160) + "   ", 160, "A bio")).toBeNull();
     expect(tooLong("b".repeat(161), 160, "A bio")).toBe("A bio is at most 160 characters.");
     expect(tooLong("😀".repeat(50), 50, "A display name")).toBeNull();
+  });
+});
+
+describe("countText: a live counter that is never a cap", () => {
+  it("counts past the limit and says so", () => {
+    expect(countText("a".repeat(16), 15)).toEqual({ text: "16/15", over: true });
+    expect(countText(" " + "😀".repeat(70) + " ", 70)).toEqual({ text: "70/70", over: false });
   });
 });

@@ -11,3 +11,9 @@ export function textLength(value: string): number {
 export function tooLong(value: string, max: number, what: string): string | null {
   return textLength(value) > max ? `${what} is at most ${max} characters.` : null;
 }
+
+/** A live counter's words: "72/70" counts as the server will, so it can run over the limit. */
+export function countText(value: string, max: number): { text: string; over: boolean } {
+  const length = textLength(value);
+  return { text: `${length}/${max}`, over: length > max };
+}

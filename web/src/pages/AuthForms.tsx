@@ -5,7 +5,7 @@ import { FormError } from "../components/FormError";
 import { useTitle } from "../lib/useTitle";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
-import { tooLong } from "../lib/text";
+import { CharCount } from "../components/CharCount";
 
 const PLAINER: Record<string, string> = {
   handle: "A handle is 1 to 15 letters, digits or underscores.",
@@ -84,19 +84,17 @@ export function SignUp() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
+  // What is sent, as it is counted: nothing is cut; what is too long, the server refuses.
+  const sentHandle = handle.trim().replace(/^@/, "");
+
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const long = tooLong(displayName, 50, "A display name");
-    if (long) {
-      setError(long);
-      return;
-    }
     setBusy(true);
     setError(null);
     try {
       setMe(
         await api.register({
-          handle: handle.trim().replace(/^@/, ""),
+          handle: sentHandle,
           display_name: displayName.trim(),
           password,
         }),
@@ -119,22 +117,25 @@ export function SignUp() {
           autoCapitalize="none"
           spellCheck={false}
           required
-          maxLength={15}
           aria-describedby="signup-handle-hint"
           value={handle}
           onChange={(e) => setHandle(e.target.value)}
         />
         <p className="hint" id="signup-handle-hint">
-          1–15 letters, digits or underscores.
+          1–15 letters, digits or underscores. <CharCount value={sentHandle} max={15} />
         </p>
         <label htmlFor="signup-name">Display name</label>
         <input
           id="signup-name"
           autoComplete="name"
           required
+          aria-describedby="signup-name-hint"
           value={displayName}
           onChange={(e) => setDisplayName(e.target.value)}
         />
+        <p className="hint" id="signup-name-hint">
+          Up to 50 characters. <CharCount value={displayName} max={50} />
+        </p>
         <label htmlFor="signup-password">Password</label>
         <input
           id="signup-password"

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { api } from "../api/client";
+import { api, hostingEligibility } from "../api/client";
 import { ApiError, errorMessage, formErrorMessage } from "../api/problem";
-import type { Eligibility } from "../api/types";
+import type { Eligibility, HostingEligibility } from "../api/types";
 import { FormError } from "../components/FormError";
 import { parseTicketPrice } from "../lib/money";
 import { CAP_MAX, FEE_RULE, parseTicketCap } from "../lib/tickets";
@@ -9,7 +9,7 @@ import { localInputToIso, parseTopics, toLocalInput } from "../lib/time";
 import { useTitle } from "../lib/useTitle";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
-import { tooLong } from "../lib/text";
+import { CharCount } from "../components/CharCount";
 
 const HOUR_MS = 3600_000;
 
@@ -27,6 +27,7 @@ export function NewSpace() {
   const [error, setError] = useState<{ message: string; forbidden: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
   const eligibility = useEligibility(me?.id ?? null);
+  const hosting = useHosting(me?.id ?? null);
 
   if (loading) return <main className="page narrow" id="main" />;
   if (!me) {
@@ -44,11 +45,7 @@ export function NewSpace() {
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
-    const long = tooLong(title, 70, "A title");
-    if (long) {
-      setError({ message: long, forbidden: false });
-      return;
-    }
+    // No length check here: the counter shows it, and the server's 422 says the limit.
     let ticket: { price_cents: number; cap: number } | undefined;
     if (selling) {
       const priceCents = parseTicketPrice(price);
@@ -99,18 +96,37 @@ export function NewSpace() {
     }
   }
 
+  if (hosting && !hosting.can_host) {
+    // The follower rule, up front: no form to fill for a refusal at the end of it.
+    return (
+      <main className="page narrow" id="main">
+        <h1>Start a space</h1>
+        <HostingRule hosting={hosting} handle={me.handle} />
+      </main>
+    );
+  }
+
   return (
     <main className="page narrow" id="main">
       <h1>Start a space</h1>
+      {hosting && !hosting.exempt && hosting.followers_needed > 0 && (
+        <p className="hint hosting-ok" data-testid="hosting-rule">
+          Hosting needs {followersText(hosting.followers_needed)}; you have {hosting.followers}.
+        </p>
+      )}
       <form className="form" noValidate onSubmit={submit}>
         <label htmlFor="space-title">Title</label>
         <input
           id="space-title"
           required
           value={title}
+          aria-describedby="space-title-hint"
           onChange={(e) => setTitle(e.target.value)}
           placeholder="What do you want to talk about?"
         />
+        <p className="hint" id="space-title-hint">
+          Up to 70 characters. <CharCount value={title} max={70} />
+        </p>
         <label htmlFor="space-topics">Topics</label>
         <input
           id="space-topics"
@@ -120,7 +136,7 @@ export function NewSpace() {
           placeholder="music, tech, news"
         />
         <p className="hint" id="space-topics-hint">
-          Up to 3, separated by commas.
+          Up to 3, separated by commas, each up to 30 characters.
         </p>
         <TicketFields
           eligibility={eligibility}
@@ -204,6 +220,46 @@ export function NewSpace() {
       </form>
     </main>
   );
+}
+
+function followersText(count: number): string {
+  return `${count} ${count === 1 ? "follower" : "followers"}`;
+}
+
+/** Why one cannot host yet, and how far there is to go. */
+function HostingRule({ hosting, handle }: { hosting: HostingEligibility; handle: string }) {
+  return (
+    <section className="notice notice-warn hosting-rule" data-testid="hosting-rule" aria-labelledby="hosting-rule-heading">
+      <h2 id="hosting-rule-heading">You can’t host yet</h2>
+      <p>
+        Hosting a space on this Salon needs {followersText(hosting.followers_needed)}. You have{" "}
+        {hosting.followers}: <strong>{hosting.to_go} to go</strong>.
+      </p>
+      <p>
+        Meanwhile you can listen, react and ask to speak in others’ spaces.{" "}
+        <Link href={`/users/${encodeURIComponent(handle)}`}>Your profile</Link> ·{" "}
+        <Link href="/">Live spaces</Link>
+      </p>
+    </section>
+  );
+}
+
+/** GET /api/me/hosting once signed in; null while asking, or if it could not be asked (then
+ * the form shows, and the server's answer to it says the rule). */
+function useHosting(meId: number | null): HostingEligibility | null {
+  const [value, setValue] = useState<HostingEligibility | null>(null);
+  useEffect(() => {
+    if (meId === null) return;
+    let cancelled = false;
+    hostingEligibility().then(
+      (found) => !cancelled && setValue(found),
+      () => undefined,
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [meId]);
+  return value;
 }
 
 interface EligibilityState {

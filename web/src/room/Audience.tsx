@@ -16,16 +16,29 @@ interface Props {
   meId: number | null;
   viewerRole: Role | null;
   reactions: FloatingReaction[];
+  /** A sender's name, when this viewer knows it (the audience view names no listener). */
+  nameOf: (userId: number) => string | null;
   onInvite: (p: ParticipantView) => void;
   onRemove: (p: ParticipantView) => void;
   busy: boolean;
   error: string | null;
 }
 
-export function Audience({ listeners, count, meId, viewerRole, reactions, onInvite, onRemove, busy, error }: Props) {
+export function Audience({
+  listeners,
+  count,
+  meId,
+  viewerRole,
+  reactions,
+  nameOf,
+  onInvite,
+  onRemove,
+  busy,
+  error,
+}: Props) {
   return (
     <section className="audience" aria-labelledby="audience-heading">
-      <FloatingReactions reactions={reactions} />
+      <FloatingReactions reactions={reactions} nameOf={nameOf} />
       <h2 id="audience-heading">
         Audience <span className="count" data-testid="audience-count">{count}</span>
       </h2>

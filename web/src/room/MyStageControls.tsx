@@ -20,6 +20,8 @@ interface Props {
   spaceId: string;
   me: ParticipantView;
   invitedBy: UserSummary | null;
+  /** Who muted the viewer, in words ("the host"), when it was not the viewer themself. */
+  mutedBy: string | null;
   speaker: Speaker;
   /** The viewer's standing as the server answered a request (hand, invitation): a listener
    * following the audience view hears of it no other way, and switches to the event stream. */
@@ -27,7 +29,7 @@ interface Props {
 }
 
 /** The viewer's own standing: ask to speak, answer an invitation, or (on stage) their mic. */
-export function MyStageControls({ spaceId, me, invitedBy, speaker, onStanding }: Props) {
+export function MyStageControls({ spaceId, me, invitedBy, mutedBy, speaker, onStanding }: Props) {
   const { busy, error, run } = useAction();
   const stand = (request: () => Promise<ParticipantView>) =>
     void run(async () => onStanding(await request()));
@@ -90,7 +92,7 @@ export function MyStageControls({ spaceId, me, invitedBy, speaker, onStanding }:
 
   const status = SPEAKER_STATUS[speaker.status];
   return (
-    <div className="my-controls">
+    <div className="my-controls" data-testid="my-mic">
       {me.muted ? (
         <button
           type="button"
@@ -123,8 +125,14 @@ export function MyStageControls({ spaceId, me, invitedBy, speaker, onStanding }:
       )}
       <span className="speaker-status small" aria-live="polite">
         {status}
-        {speaker.status === "connected" && me.muted ? " · muted" : ""}
+        {speaker.status === "connected" && me.muted && !mutedBy ? " · muted" : ""}
       </span>
+      {me.muted && mutedBy && (
+        // Only the speaker can unmute themself: say who muted them, and that they may.
+        <p className="muted-by" role="status" data-testid="muted-by">
+          <MicOffIcon /> Muted by {mutedBy}. Unmute when you’re ready to speak.
+        </p>
+      )}
       {(speaker.status === "mic_blocked" || speaker.status === "failed") && (
         <p className="form-error" role="alert">
           {speaker.detail}{" "}

@@ -14,7 +14,13 @@ import { Link } from "../router";
 import { useSession } from "../session";
 import { Audience } from "./Audience";
 import { followsAudienceView } from "./audienceView";
-import { TICKET_ONLY_TEXT, connectionText, initialConnection, nextConnection } from "./connection";
+import {
+  TICKET_ONLY_TEXT,
+  connectionClass,
+  connectionText,
+  initialConnection,
+  nextConnection,
+} from "./connection";
 import { ListenButton } from "./ListenButton";
 import { MyStageControls } from "./MyStageControls";
 import { ReactionBar } from "./ReactionBar";
@@ -302,8 +308,12 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
         {TICKET_ONLY_TEXT}
       </p>
     ) : (
-      <p role="status" data-testid="connection-state" className={`conn conn-${connection.phase}`}>
-        {connectionText(connection, space?.state ?? null)}
+      <p
+        role="status"
+        data-testid="connection-state"
+        className={`conn conn-${connectionClass(connection, space?.state ?? null)}`}
+      >
+        {connectionText(connection, space?.state ?? null, space?.scheduled_for ?? null)}
       </p>
     );
   const audio = (
@@ -351,6 +361,13 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
   const isHost = meId !== null && space.host.id === meId;
   const stage = selectStage(state);
   const inviter = state.invitedBy !== null ? findParticipant(state, state.invitedBy)?.user ?? null : null;
+  const mutedBy =
+    state.mutedBy === null
+      ? null
+      : state.mutedBy === space.host.id
+        ? "the host"
+        : `${findParticipant(state, state.mutedBy)?.user.display_name ?? "a co-host"} (co-host)`;
+  const nameOf = (userId: number) => findParticipant(state, userId)?.user.display_name ?? null;
   const lastReaction = state.reactions[state.reactions.length - 1];
   const reactor =
     lastReaction && lastReaction.user_id !== null ? findParticipant(state, lastReaction.user_id) : null;
@@ -360,6 +377,7 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
       <div className="room-head">
         <div className="room-title-row">
           {live && <span className="pill pill-live">LIVE</span>}
+          {space.state === "scheduled" && <span className="pill pill-scheduled">Scheduled</span>}
           {space.recording && <span className="pill pill-muted">Recorded</span>}
           {space.ticket && <span className="pill pill-ticket">Ticketed</span>}
         </div>
@@ -445,9 +463,10 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
         />
       ) : (
         <>
+          {/* Your controls, then the stage: on a phone both show without scrolling. */}
           <section className="room-actions" aria-label="Your controls">
             {onStage ? (
-              <p className="muted small">You hear the stage live while you’re on it.</p>
+              <p className="muted small on-stage-note">You hear the stage live while you’re on it.</p>
             ) : (
               <ListenButton listener={listener} replay={false} />
             )}
@@ -456,6 +475,7 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
                 spaceId={spaceId}
                 me={myself}
                 invitedBy={inviter}
+                mutedBy={mutedBy}
                 speaker={speaker}
                 onStanding={(me) => dispatch({ type: "participant_updated", participant: me })}
               />
@@ -470,17 +490,6 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
             {isHost && <SpaceControls space={space} />}
           </section>
 
-          {moderator && (
-            <Requests
-              requests={selectRequests(state)}
-              busy={requestAction.busy}
-              error={requestAction.error}
-              onAnswer={(p: ParticipantView, approve) =>
-                void requestAction.run(() => api.participant(spaceId, p.user.id, approve ? "approve" : "deny"))
-              }
-            />
-          )}
-
           <Stage
             members={stage}
             speaking={state.speaking}
@@ -492,12 +501,24 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
             error={stageAction.error}
           />
 
+          {moderator && (
+            <Requests
+              requests={selectRequests(state)}
+              busy={requestAction.busy}
+              error={requestAction.error}
+              onAnswer={(p: ParticipantView, approve) =>
+                void requestAction.run(() => api.participant(spaceId, p.user.id, approve ? "approve" : "deny"))
+              }
+            />
+          )}
+
           <Audience
             listeners={selectAudience(state)}
             count={state.audienceCount}
             meId={meId}
             viewerRole={live ? viewerRole : null}
             reactions={audienceReactions(state)}
+            nameOf={nameOf}
             busy={audienceAction.busy}
             error={audienceAction.error}
             onInvite={(p) => void audienceAction.run(() => api.participant(spaceId, p.user.id, "invite"))}

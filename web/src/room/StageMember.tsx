@@ -117,7 +117,7 @@ export function StageMember({ participant: p, speaking, isMe, viewerRole, reacti
             <MicOffIcon />
           </span>
         )}
-        <FloatingReactions reactions={reactions} />
+        <FloatingReactions reactions={reactions} nameOf={() => p.user.display_name} />
       </span>
       <span className="member-name">
         <Link href={`/users/${encodeURIComponent(p.user.handle)}`}>{name}</Link>

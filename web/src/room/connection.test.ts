@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   backoffDelay,
+  connectionClass,
   connectionText,
   initialConnection,
   nextConnection,
@@ -84,7 +85,7 @@ describe("connection state", () => {
 });
 
 describe("status text", () => {
-  const words = ["Connecting", "Live", "Reconnecting", "Ended"];
+  const words = ["Connecting", "Live", "Reconnecting", "Ended", "Scheduled"];
   const count = (text: string) => words.filter((w) => new RegExp(`\\b${w}\\b`).test(text)).length;
 
   it("always names exactly one state", () => {
@@ -102,6 +103,18 @@ describe("status text", () => {
         expect(count(connectionText(state, space))).toBe(1);
       }
     }
+  });
+
+  it("says a followed scheduled space is scheduled, and when, never Live", () => {
+    const followed = run({ type: "snapshot" });
+    const at = "2030-05-01T18:30:00Z";
+    const text = connectionText(followed, "scheduled", at);
+    expect(text).toMatch(/^Scheduled · starts .+/);
+    expect(text).not.toMatch(/Live/);
+    expect(text).toContain(new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+    expect(connectionClass(followed, "scheduled")).toBe("scheduled");
+    expect(connectionClass(followed, "live")).toBe("live");
+    expect(connectionText(initialConnection, "scheduled", at)).toBe("Connecting…");
   });
 
   it("says why it ended", () => {

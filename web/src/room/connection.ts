@@ -1,5 +1,6 @@
 // The event stream's connection state, as one small pure state machine.
 import { CLOSE } from "../api/types";
+import { formatWhen } from "../lib/time";
 
 export type ConnectionPhase = "connecting" | "live" | "reconnecting" | "ended";
 export type EndCause = "space_over" | "removed" | "not_found" | "unauthorized" | "refused";
@@ -100,10 +101,14 @@ const CAUSE_TEXT: Record<EndCause, string> = {
   refused: "connection refused",
 };
 
-/** The one status line: always contains exactly one of Connecting, Live, Reconnecting, Ended. */
+/**
+ * The one status line: always contains exactly one of Connecting, Live, Reconnecting, Ended,
+ * or Scheduled (followed, but not live yet: "Live" there read as the space being on air).
+ */
 export function connectionText(
   state: ConnectionState,
   spaceState: string | null = null,
+  startsAt: string | null = null,
 ): string {
   const word = WORD[state.phase];
   if (state.phase === "ended") {
@@ -112,9 +117,14 @@ export function connectionText(
     return word;
   }
   if (state.phase === "live" && spaceState === "scheduled") {
-    return `${word} · waiting for the host to start`;
+    return startsAt ? `Scheduled · starts ${formatWhen(startsAt)}` : "Scheduled";
   }
   return word;
+}
+
+/** The status line's look: a followed scheduled space is not shown as live. */
+export function connectionClass(state: ConnectionState, spaceState: string | null = null): string {
+  return state.phase === "live" && spaceState === "scheduled" ? "scheduled" : state.phase;
 }
 
 /**

@@ -453,3 +453,46 @@ describe("reaction_burst", () => {
     expect(s.pendingReactions).toEqual([]);
   });
 });
+
+describe("muted by someone else", () => {
+  const onStage = () =>
+    apply(room(), ev({ type: "role_changed", user_id: ME, role: "speaker", previous: "listener" }));
+
+  it("remembers who muted the viewer, until they unmute", () => {
+    let s = apply(onStage(), ev({ type: "unmuted", user_id: ME }), ev({ type: "muted", user_id: ME, by: 1 }));
+    expect(s.mutedBy).toBe(1);
+    expect(selectMe(s)?.muted).toBe(true);
+    // A reconnect's snapshot, still muted: still muted by the host.
+    const again = selectMe(s)!;
+    s = apply(s, ev({ type: "snapshot", space: space(), participants: [participant(1, "host"), again] }));
+    expect(s.mutedBy).toBe(1);
+    s = apply(s, ev({ type: "unmuted", user_id: ME }));
+    expect(s.mutedBy).toBeNull();
+  });
+
+  it("is not set when the viewer mutes themself, nor by someone else's mute", () => {
+    const s = apply(onStage(), ev({ type: "unmuted", user_id: ME }), ev({ type: "muted", user_id: ME, by: ME }));
+    expect(s.mutedBy).toBeNull();
+    expect(apply(onStage(), ev({ type: "muted", user_id: 2, by: 1 })).mutedBy).toBeNull();
+  });
+});
+
+describe("a late joiner's speaking ring", () => {
+  it("comes from the snapshot: who speaks now, before any speaking event", () => {
+    const s = apply(
+      initialRoomState(ME),
+      ev({ type: "snapshot", space: space(), participants: [participant(1, "host", { muted: false })], speaking: [1] }),
+    );
+    expect(isSpeaking(s, 1)).toBe(true);
+  });
+
+  it("comes from the first audience view for a listener following it", () => {
+    const s = roomReducer(initialRoomState(null), {
+      type: "audience_view",
+      view: audienceView({ speaking: [1] }),
+      now: 1000,
+      first: true,
+    });
+    expect(isSpeaking(s, 1)).toBe(true);
+  });
+});

@@ -51,6 +51,8 @@ export interface RoomState {
   signedOut: boolean;
   /** Who invited the viewer to speak, while that invitation is open. */
   invitedBy: number | null;
+  /** Who muted the viewer, when someone else did (a host or co-host), while it lasts. */
+  mutedBy: number | null;
 }
 
 export type RoomAction =
@@ -82,6 +84,7 @@ export function initialRoomState(meId: number | null): RoomState {
     removed: false,
     signedOut: false,
     invitedBy: null,
+    mutedBy: null,
   };
 }
 
@@ -133,6 +136,8 @@ const handlers: Handlers = {
       hostAway: null,
       endReason: endReasonOf(e.space),
       invitedBy: me?.invited ? state.invitedBy : null,
+      // A snapshot says who is muted, not by whom: what we knew holds while it still is.
+      mutedBy: me?.muted && isStageRole(me.role) ? state.mutedBy : null,
     };
   },
   space_started: (state, e) => {
@@ -192,6 +197,7 @@ const handlers: Handlers = {
       ...next,
       speaking: isStageRole(e.role) ? next.speaking : next.speaking.filter((id) => id !== e.user_id),
       invitedBy: e.user_id === state.meId ? null : next.invitedBy,
+      mutedBy: e.user_id === state.meId ? null : next.mutedBy,
     };
   },
   speaking: (state, e) => ({ ...state, speaking: e.user_ids }),
@@ -205,8 +211,15 @@ const handlers: Handlers = {
     const next = patch(state, e.user_id, (p) => ({ ...p, invited: false }));
     return e.user_id === state.meId ? { ...next, invitedBy: null } : next;
   },
-  muted: (state, e) => patch(state, e.user_id, (p) => ({ ...p, muted: true })),
-  unmuted: (state, e) => patch(state, e.user_id, (p) => ({ ...p, muted: false })),
+  muted: (state, e) => {
+    const next = patch(state, e.user_id, (p) => ({ ...p, muted: true }));
+    if (e.user_id !== state.meId) return next;
+    return { ...next, mutedBy: e.by !== e.user_id ? e.by : null };
+  },
+  unmuted: (state, e) => {
+    const next = patch(state, e.user_id, (p) => ({ ...p, muted: false }));
+    return e.user_id === state.meId ? { ...next, mutedBy: null } : next;
+  },
   reaction: (state, e, now) => floatReaction(state, e.user_id, e.emoji, now),
   reaction_burst: (state, e, now) => floatBurst(state, e.counts, e.window_seconds, now),
   audience_count: (state, e) => ({ ...state, audienceCount: e.count }),
