@@ -82,7 +82,7 @@ class Recorder:
 
     def playlist(self, query: str = "") -> str:
         """The replay playlist as recorded so far."""
-        return render_vod(self.segments(), query)
+        return vod_playlist(self.directory, query)
 
 
 def read_recording(directory: Path) -> list[SegmentInfo]:
@@ -108,25 +108,33 @@ def read_recording(directory: Path) -> list[SegmentInfo]:
     return sorted(found, key=lambda info: info.msn)
 
 
-_INDEX: dict[Path, tuple[int, list[SegmentInfo]]] = {}
+_INDEX: dict[Path, tuple[tuple[int, int], list[SegmentInfo]]] = {}
 _INDEX_KEPT = 64
 
 
 def recording_segments(directory: Path) -> list[SegmentInfo]:
     """``read_recording``, kept while the folder is unchanged (a finished recording is read
-    once, not on every playlist request: three hours are 11,250 files)."""
+    once, not on every playlist request: three hours are 11,250 files). A new file changes the
+    folder's mtime; only the last segment still grows, so its size is checked too."""
     try:
-        stamp = directory.stat().st_mtime_ns
+        folder = directory.stat().st_mtime_ns
     except FileNotFoundError:
         _INDEX.pop(directory, None)
         return []
     kept = _INDEX.get(directory)
-    if kept is not None and kept[0] == stamp:
-        return kept[1]
+    if kept is not None and kept[0][0] == folder:
+        last = kept[1][-1].msn if kept[1] else None
+        try:
+            size = (directory / segment_uri(last)).stat().st_size if last is not None else 0
+        except FileNotFoundError:
+            size = -1
+        if size == kept[0][1]:
+            return kept[1]
     segments = read_recording(directory)
+    size = (directory / segment_uri(segments[-1].msn)).stat().st_size if segments else 0
     if len(_INDEX) >= _INDEX_KEPT:
         _INDEX.pop(next(iter(_INDEX)))
-    _INDEX[directory] = (stamp, segments)
+    _INDEX[directory] = ((folder, size), segments)
     return segments
 
 
