@@ -30,6 +30,7 @@ from salon.api import (
     notifications,
     ops,
     problems,
+    replays,
     spaces,
     stage,
     tickets,
@@ -221,6 +222,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for router in (
         # Before media: its /hls/audience.json paths are not media names.
         audience.router,
+        replays.router,
         accounts.router,
         users.router,
         admin.router,

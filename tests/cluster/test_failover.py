@@ -129,12 +129,17 @@ async def test_killing_the_node_that_runs_a_space_loses_no_space(cluster: Cluste
     assert access["replay"] is True
     assert access["gap_seconds"] > 0
     replay = m3u8.loads((await host_near.http.get(access["playlist_url"])).text)
-    msns = [
-        int(segment.uri.removeprefix("seg").removesuffix(".m4s")) for segment in replay.segments
+    # Each entry is seg{first}-{last}.m4s (or seg{n}.m4s): consecutive segments joined.
+    ranges = [
+        [int(n) for n in s.uri.removeprefix("seg").removesuffix(".m4s").split("-")]
+        for s in replay.segments
     ]
     holes = [
-        later - earlier - 1 for earlier, later in itertools.pairwise(msns) if later > earlier + 1
+        later[0] - earlier[-1] - 1
+        for earlier, later in itertools.pairwise(ranges)
+        if later[0] > earlier[-1] + 1
     ]
+    msns = ranges
     assert holes, msns  # audio before the kill and after it, a hole between
     assert [s.discontinuity for s in replay.segments].count(True) == len(holes)
     assert access["gap_seconds"] == pytest.approx(sum(holes) * SEGMENT_SECONDS, abs=0.01)

@@ -16,7 +16,7 @@ import pytest
 
 from salon.clock import FakeClock
 from salon.media.hls.playlist import render_live
-from salon.media.hls.recorder import Recorder, read_recording, vod_playlist
+from salon.media.hls.recorder import Recorder, chunk_files, read_recording, vod_playlist
 from salon.media.hls.stream import LiveStream, Timeout, TooFarAhead, first_msn_for
 from salon.media.pcm import FRAME_SAMPLES, SAMPLE_RATE, Pcm, silence
 
@@ -342,7 +342,11 @@ def test_recorder_keeps_segments_for_replay(tmp_path: Path) -> None:
     parsed = m3u8.loads(text)
     assert parsed.playlist_type == "vod"
     assert parsed.is_endlist
-    assert [s.uri for s in parsed.segments] == [f"seg{n}.m4s?token=r" for n in range(4)]
+    # Consecutive segments are joined into one entry (up to ten, aligned on multiples of ten).
+    assert [s.uri for s in parsed.segments] == ["seg0-3.m4s?token=r"]
+    assert chunk_files(tmp_path, "seg0-3.m4s") == [tmp_path / f"seg{n}.m4s" for n in range(4)]
+    assert chunk_files(tmp_path, "seg0-4.m4s") is None  # seg4 does not exist
+    assert chunk_files(tmp_path, "seg9-10.m4s") is None  # across groups: never listed
 
     media = (tmp_path / "init.mp4").read_bytes()
     media += b"".join((tmp_path / f"seg{n}.m4s").read_bytes() for n in range(4))
@@ -364,7 +368,8 @@ def test_recording_again_into_the_same_directory_continues_after_a_gap(tmp_path:
 
     assert [s.msn for s in read_recording(tmp_path)] == [0, 1, 2, 4, 5]
     parsed = m3u8.loads(vod_playlist(tmp_path))
-    assert [s.discontinuity for s in parsed.segments] == [False, False, False, True, False]
+    assert [s.uri for s in parsed.segments] == ["seg0-2.m4s", "seg4-5.m4s"]
+    assert [s.discontinuity for s in parsed.segments] == [False, True]
 
 
 def test_a_damaged_recording_segment_is_skipped(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from email.utils import format_datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -12,11 +14,9 @@ from salon.api.deps import Ctx, CurrentUser, MaybeUser
 from salon.api.forward import FORWARDED, Forwarder
 from salon.api.hls_live import (
     EDGE_HEADER,
-    IMMUTABLE_SECONDS,
     MP4,
     PLAYLIST,
     answer_live,
-    immutable,
 )
 from salon.api.problems import COMMON_PROBLEMS, problem_responses
 from salon.api.schemas import SpaceId
@@ -29,7 +29,8 @@ from salon.domain.errors import (
     UnsupportedMediaType,
 )
 from salon.media.engine import MediaEngine
-from salon.media.hls.recorder import vod_playlist
+from salon.media.hls.playlist import INIT_URI
+from salon.media.hls.recorder import chunk_files, vod_playlist
 from salon.media.offer import UnusableOffer
 from salon.media.room import Room
 from salon.ownership import MediaOwnership
@@ -49,7 +50,7 @@ def _engine(request: Request) -> MediaEngine:
     return engine
 
 
-@router.get("/listen")
+@router.get("/listen", responses=problem_responses(410))
 async def listen(space_id: SpaceId, ctx: Ctx, viewer: MaybeUser) -> AudioAccess:
     """Where to hear this space: its LL-HLS playlist (or replay), and for a ticketed space the
     short-lived credential in that URL's path (ask again before ``expires_in`` runs out)."""
@@ -138,10 +139,11 @@ async def whip_hang_up(
     return Response(status_code=204)
 
 
-#: A replay's playlist may gain nothing, but its recording expires: re-check every minute.
-REPLAY_PLAYLIST_SECONDS = 60
+#: A replay may be deleted by its host at any moment: a cache keeps it only by asking first
+#: (``no-cache`` with an ETag: a 304 costs no body), so nothing outlives a deletion.
+REPLAY_CACHE = "public, no-cache"
 HLS_NAME = r"^(live\.m3u8|init\.mp4|seg\d{1,9}\.m4s|part\d{1,9}\.\d{1,4}\.m4s)$"
-REPLAY_NAME = r"^(index\.m3u8|init\.mp4|seg\d{1,9}\.m4s)$"
+REPLAY_NAME = r"^(index\.m3u8|init\.mp4|seg\d{1,9}\.m4s|seg\d{1,9}-\d{1,9}\.m4s)$"
 
 HlsName = Annotated[str, FastApiPath(pattern=HLS_NAME)]
 ReplayName = Annotated[str, FastApiPath(pattern=REPLAY_NAME)]
@@ -160,7 +162,7 @@ _AUDIO_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "A playlist, the init segment, a segment or a part",
         "content": {PLAYLIST: {"schema": {"type": "string"}}, MP4: {}},
     },
-    **problem_responses(503),
+    **problem_responses(410, 503),
 }
 
 
@@ -264,7 +266,7 @@ async def replay(space_id: SpaceId, name: ReplayName, request: Request, ctx: Ctx
     recording = await recordings.find(ctx, space_id=space_id)
     if recording.ticketed:
         raise Forbidden("this space is ticketed: its replay URLs come from GET /listen")
-    return _serve_replay(_engine(request), recording, name)
+    return _serve_replay(_engine(request), recording, name, request.headers.get("if-none-match"))
 
 
 @router.get("/recording/{credential}/{name}", response_class=Response, responses=_AUDIO_RESPONSES)
@@ -274,22 +276,32 @@ async def replay_with_credential(
     """Replay a ticketed recorded space, opened by the credential in the path."""
     ctx.audio_credentials.check(credential, space_id=space_id)
     recording = await recordings.find(ctx, space_id=space_id)
-    return _serve_replay(_engine(request), recording, name)
+    return _serve_replay(_engine(request), recording, name, request.headers.get("if-none-match"))
 
 
-def _serve_replay(engine: MediaEngine, recording: Recording, name: str) -> Response:
+def _serve_replay(
+    engine: MediaEngine, recording: Recording, name: str, if_none_match: str | None
+) -> Response:
     engine.count_hls("replay")
-    # No cache may keep a recording past its expiry.
-    left = max(1, int(recording.seconds_left))
     if name == "index.m3u8":
-        return Response(
-            vod_playlist(recording.directory),
-            media_type=PLAYLIST,
-            headers=_cached(f"public, max-age={min(REPLAY_PLAYLIST_SECONDS, left)}"),
-        )
-    path = recording.directory / name
-    if not path.is_file():
-        raise NotFound(f"{name} is not part of this recording")
-    return Response(
-        path.read_bytes(), media_type=MP4, headers=_cached(immutable(min(left, IMMUTABLE_SECONDS)))
-    )
+        body = vod_playlist(recording.directory).encode()
+        media_type = PLAYLIST
+    elif name == INIT_URI:
+        path = recording.directory / name
+        if not path.is_file():
+            raise NotFound(f"{name} is not part of this recording")
+        body, media_type = path.read_bytes(), MP4
+    else:
+        files = chunk_files(recording.directory, name)
+        if files is None:
+            raise NotFound(f"{name} is not part of this recording")
+        body, media_type = b"".join(path.read_bytes() for path in files), MP4
+    tag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+    headers = {
+        **_cached(REPLAY_CACHE),
+        "ETag": tag,
+        "Expires": format_datetime(recording.expires_at, usegmt=True),
+    }
+    if if_none_match is not None and tag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)

@@ -41,6 +41,7 @@ _DESCRIPTIONS = {
     403: "Forbidden",
     404: "Not found",
     409: "Conflict with the current state",
+    410: "Gone: it was there, and is no more (e.g. a deleted or expired recording)",
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Invalid input",

@@ -39,6 +39,11 @@ class NotFound(DomainError):
     title = "Not found"
 
 
+class Gone(DomainError):
+    status = 410
+    title = "Gone"
+
+
 class Conflict(DomainError):
     status = 409
     title = "Conflict"

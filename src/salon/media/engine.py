@@ -52,6 +52,8 @@ class MediaEngine:
         self._bus = bus
         self._clock = clock or SystemClock()
         self.rooms: dict[str, Room] = {}
+        #: The recorder of each recorded room here: told who speaks, for the replay's stage.
+        self._recorders: dict[str, Recorder] = {}
         self._opening: dict[str, asyncio.Lock] = {}
         #: Audio requests answered by this node, by kind: what the edge did not absorb.
         self.hls_requests: Counter[str] = Counter()
@@ -131,6 +133,10 @@ class MediaEngine:
                 recorder = Recorder(directory, stream.init)
                 stream.on_part = recorder.on_part
                 _report_gap(space_id, recorder, stream.first_msn)
+                recorder.begin_run(stream.first_msn, self._clock.now())
+                self._recorders[space_id] = recorder
+            else:
+                self._recorders.pop(space_id, None)
             room = Room(
                 space_id,
                 ticketed=ticketed,
@@ -145,6 +151,9 @@ class MediaEngine:
         return room
 
     def _publish_speaking(self, space_id: str, user_ids: list[int]) -> None:
+        recorder = self._recorders.get(space_id)
+        if recorder is not None and not self.rooms[space_id].ended:
+            recorder.on_speaking(self._clock.now(), user_ids)
         event = Speaking(space_id=space_id, at=datetime.now(UTC), user_ids=user_ids)
         self._spawn(self._bus.publish(event))
 
@@ -173,6 +182,7 @@ class MediaEngine:
         """Stop running a space's media here at once, its stream left open (no ENDLIST): its
         lease went to another node, which continues the stream. Requests go there now."""
         room = self.rooms.pop(space_id, None)
+        self._recorders.pop(space_id, None)
         if room is None:
             return
         self._spawn(room.halt())
@@ -182,6 +192,7 @@ class MediaEngine:
     def _drop_ended(self, space_id: str, room: Room) -> None:
         if self.rooms.get(space_id) is room:
             del self.rooms[space_id]
+            self._recorders.pop(space_id, None)
 
     def _on_muted(self, event: Muted) -> None:
         self.rooms[event.space_id].set_muted(event.user_id, True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from salon.domain import lifecycle
-from salon.domain.errors import Forbidden
+from salon.domain.errors import Forbidden, Gone
 from salon.domain.lifecycle import SpaceState
 from salon.domain.stage import STAGE_ROLES
 from salon.events.types import SpeakerReplaced
@@ -55,6 +55,8 @@ async def listen(ctx: Context, *, viewer: User | None, space_id: str) -> AudioAc
             # A ticketed space's audio is for ticket holders, host, co-hosts, invited speakers.
             await tickets.check_admitted(tx.session, space, viewer)
         replay = space.state == SpaceState.ENDED and space.recording
+        if replay and space.recording_deleted_at is not None:
+            raise Gone("the host deleted this recording")
         if not replay:
             lifecycle.check_live(space.state)
     credential: str | None = None

@@ -109,6 +109,8 @@ class Space(Base):
     host_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     state: Mapped[SpaceState] = mapped_column(StrEnumType(SpaceState))
     recording: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When the host deleted the recording: its replay is refused from then on.
+    recording_deleted_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     scheduled_for: Mapped[datetime | None]
     started_at: Mapped[datetime | None]

@@ -1,6 +1,8 @@
 // The HTTP API, one function per endpoint the client uses. Same-origin cookie session.
 import { ApiError, parseProblem } from "./problem";
 import type {
+  ListedSpace,
+  ReplayView,
   AdminUserPage,
   AdminUserUpdate,
   AdminUserView,
@@ -233,3 +235,16 @@ export const deliveryApi = {
 export function hostingEligibility(): Promise<import("./types").HostingEligibility> {
   return request("GET", "/api/me/hosting");
 }
+
+/** Replays: a person's spaces, the followed replays shelf, a replay's timeline, deletion. */
+export const replaysApi = {
+  userSpaces: (handle: string, offset = 0, limit = 20) =>
+    request<ListedSpace[]>(
+      "GET",
+      `/api/users/${enc(handle)}/spaces?limit=${limit}&offset=${offset}`,
+    ),
+  myReplays: (offset = 0, limit = 20) =>
+    request<ListedSpace[]>("GET", `/api/me/replays?limit=${limit}&offset=${offset}`),
+  replay: (id: string) => request<ReplayView>("GET", `${space(id)}/replay`),
+  deleteRecording: (id: string) => request<void>("DELETE", `${space(id)}/recording`),
+};

@@ -505,3 +505,41 @@ export interface HostingEligibility {
   to_go: number;
   exempt: boolean;
 }
+
+/** Whether an ended recorded space can be replayed, and until when. */
+export interface ReplayStatus {
+  available: boolean;
+  /** When the replay expires; null once its host deleted it. */
+  expires_at: string | null;
+  deleted: boolean;
+}
+
+/** A space in a list of spaces; an ended recorded one says whether it has a replay. */
+export interface ListedSpace extends SpaceView {
+  replay: ReplayStatus | null;
+}
+
+/** Someone speaking from `start` to `end`, in seconds of recorded audio. */
+export interface SpokenInterval {
+  user_id: number;
+  start: number;
+  end: number;
+}
+
+/** A reaction sent while the space was live, at its moment in the recorded audio. */
+export interface ReplayReaction {
+  emoji: string;
+  user_id: number;
+  at: number;
+}
+
+/** An ended recorded space's replay (times are seconds of recorded audio). */
+export interface ReplayView {
+  space_id: string;
+  duration: number;
+  gap_seconds: number;
+  expires_at: string;
+  people: UserSummary[];
+  speaking: SpokenInterval[];
+  reactions: ReplayReaction[];
+}

@@ -1,9 +1,10 @@
 import { useEffect, useState } from "react";
-import { api } from "../api/client";
+import { api, replaysApi } from "../api/client";
 import { errorMessage } from "../api/problem";
-import type { SpaceView } from "../api/types";
+import type { ListedSpace, SpaceView } from "../api/types";
 import { SpaceCard } from "../components/SpaceCard";
 import { useTitle } from "../lib/useTitle";
+import { ListedSpaces } from "../replay/ListedSpaces";
 import { Link } from "../router";
 import { useSession } from "../session";
 
@@ -16,6 +17,22 @@ export function Home() {
   const [live, setLive] = useState<SpaceView[] | null>(null);
   const [scheduled, setScheduled] = useState<SpaceView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [replays, setReplays] = useState<ListedSpace[]>([]);
+
+  useEffect(() => {
+    if (sessionLoading || !me) {
+      setReplays([]);
+      return;
+    }
+    let cancelled = false;
+    replaysApi
+      .myReplays()
+      .then((list) => !cancelled && setReplays(list))
+      .catch(() => !cancelled && setReplays([])); // the shelf is a bonus: no shelf, no fuss
+    return () => {
+      cancelled = true;
+    };
+  }, [sessionLoading, me]);
 
   useEffect(() => {
     if (sessionLoading) return; // the order depends on whom the viewer follows
@@ -75,6 +92,12 @@ export function Home() {
           </ul>
         )}
       </section>
+      {replays.length > 0 && (
+        <section aria-labelledby="replays-heading" className="replays-shelf">
+          <h2 id="replays-heading">Replays</h2>
+          <ListedSpaces spaces={replays} label="Replays from people you follow" />
+        </section>
+      )}
       <section aria-labelledby="scheduled-heading">
         <h2 id="scheduled-heading">Coming up</h2>
         {scheduled === null ? null : scheduled.length === 0 ? (

@@ -1,17 +1,20 @@
 import { useEffect, useState } from "react";
-import { api } from "../api/client";
+import { api, replaysApi } from "../api/client";
 import { ApiError, errorMessage } from "../api/problem";
-import type { Profile as ProfileView, UserSummary } from "../api/types";
+import type { ListedSpace, Profile as ProfileView, UserSummary } from "../api/types";
 import { Avatar } from "../components/Avatar";
 import { FormError } from "../components/FormError";
 import { UserName } from "../components/UserName";
 import { VerifiedBadge } from "../components/VerifiedBadge";
 import { BellIcon } from "../notifications/BellIcon";
 import { useTitle } from "../lib/useTitle";
+import { ListedSpaces } from "../replay/ListedSpaces";
 import { Link } from "../router";
 import { useSession } from "../session";
 
 type Tab = "followers" | "following";
+
+const SPACES_PAGE = 20;
 
 export function Profile({ handle }: { handle: string }) {
   const { me } = useSession();
@@ -21,6 +24,8 @@ export function Profile({ handle }: { handle: string }) {
   const [busy, setBusy] = useState(false);
   const [tab, setTab] = useState<Tab | null>(null);
   const [list, setList] = useState<UserSummary[] | null>(null);
+  const [spaces, setSpaces] = useState<ListedSpace[] | null>(null);
+  const [more, setMore] = useState(false);
   useTitle(profile ? `${profile.display_name} (@${profile.handle})` : handle);
 
   useEffect(() => {
@@ -40,6 +45,33 @@ export function Profile({ handle }: { handle: string }) {
       cancelled = true;
     };
   }, [handle, me?.id]);
+
+  useEffect(() => {
+    let cancelled = false;
+    setSpaces(null);
+    replaysApi
+      .userSpaces(handle, 0, SPACES_PAGE)
+      .then((page) => {
+        if (cancelled) return;
+        setSpaces(page);
+        setMore(page.length === SPACES_PAGE);
+      })
+      .catch(() => !cancelled && setSpaces([]));
+    return () => {
+      cancelled = true;
+    };
+  }, [handle, me?.id]);
+
+  async function loadMoreSpaces() {
+    const shown = spaces ?? [];
+    try {
+      const page = await replaysApi.userSpaces(handle, shown.length, SPACES_PAGE);
+      setSpaces([...shown, ...page]);
+      setMore(page.length === SPACES_PAGE);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }
 
   useEffect(() => {
     if (!tab) return;
@@ -199,6 +231,21 @@ export function Profile({ handle }: { handle: string }) {
           )}
         </section>
       )}
+      <section aria-labelledby="spaces-heading" className="profile-spaces">
+        <h2 id="spaces-heading">Spaces</h2>
+        {spaces === null ? (
+          <p className="muted">Loading…</p>
+        ) : spaces.length === 0 ? (
+          <p className="muted">No spaces yet.</p>
+        ) : (
+          <ListedSpaces spaces={spaces} label={`Spaces hosted by ${profile.display_name}`} />
+        )}
+        {more && (
+          <button type="button" className="button" onClick={() => void loadMoreSpaces()}>
+            More spaces
+          </button>
+        )}
+      </section>
     </main>
   );
 }

@@ -21,6 +21,7 @@ import {
   initialConnection,
   nextConnection,
 } from "./connection";
+import { ReplayPlayer } from "../replay/ReplayPlayer";
 import { ListenButton } from "./ListenButton";
 import { MyStageControls } from "./MyStageControls";
 import { ReactionBar } from "./ReactionBar";
@@ -282,7 +283,7 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
     return () => window.clearInterval(timer);
   }, [locked, over, refreshSpace]);
 
-  const listener = useListener(spaceId, listenAudio, ((live && !onStage) || replay) && !locked);
+  const listener = useListener(spaceId, listenAudio, live && !onStage && !locked);
   const speaker = useSpeaker(spaceId, onStage, myself?.muted ?? true, stageAudio);
   reofferStage.current = speaker.reoffer;
   replacedStage.current = speaker.replaced;
@@ -431,7 +432,7 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
               come back to this space.
             </p>
           )}
-          {replay && <ListenButton listener={listener} replay />}
+          {replay && <ReplayPlayer space={space} isHost={isHost} />}
           {locked && space.recording && space.state === "ended" && (
             <p className="muted">The recording is for ticket holders.</p>
           )}

@@ -29,6 +29,11 @@ def segment_uri(msn: int) -> str:
     return f"seg{msn}.m4s"
 
 
+def chunk_uri(first: int, last: int) -> str:
+    """A replay entry of several consecutive segments, served back to back."""
+    return f"seg{first}-{last}.m4s"
+
+
 def part_uri(msn: int, index: int) -> str:
     return f"part{msn}.{index}.m4s"
 
@@ -49,6 +54,16 @@ class SegmentInfo:
     duration: float
     parts: tuple[PartInfo, ...] = ()
     program_date_time: datetime | None = None
+    #: Consecutive segments from ``msn`` this entry stands for (a replay joins several).
+    count: int = 1
+
+    @property
+    def uri(self) -> str:
+        return segment_uri(self.msn) if self.count == 1 else chunk_uri(self.msn, self.last_msn)
+
+    @property
+    def last_msn(self) -> int:
+        return self.msn + self.count - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +172,8 @@ def render_vod(
             lines.append("#EXT-X-DISCONTINUITY")
         if segment.program_date_time is not None:
             lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{_date_time(segment.program_date_time)}")
-        lines += [f"#EXTINF:{_decimal(segment.duration)},", _uri(segment_uri(segment.msn), query)]
-        previous = segment.msn
+        lines += [f"#EXTINF:{_decimal(segment.duration)},", _uri(segment.uri, query)]
+        previous = segment.last_msn
     lines.append("#EXT-X-ENDLIST")
     return "\n".join(lines) + "\n"
 
