@@ -12,13 +12,13 @@ from typing import Any
 
 from playwright.async_api import Playwright, expect
 
+from salon.bots.speaker import WhipSpeaker
 from salon.bots.tracks import PcmTrack
 from tests.browser.chromium import Screenshots, chromium, wait_to_hear
 from tests.harness import Server
 from tests.media.test_replays import (
     HOST_HZ,
     SPEAKER_HZ,
-    WhipSpeaker,
     _speaking_is,
     _token,
     _turns,
