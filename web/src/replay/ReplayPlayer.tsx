@@ -9,6 +9,7 @@ import type { ReplayReaction, ReplayView, SpaceView } from "../api/types";
 import { Avatar } from "../components/Avatar";
 import { UserName } from "../components/UserName";
 import { ConfirmDialog } from "../room/ConfirmDialog";
+import { AudioCredential } from "../room/credential";
 import { formatClock, reactionsPassed, shareUrl, speakersAt, startFrom } from "./timeline";
 
 /** How long a floating reaction stays on screen (its CSS animation). */
@@ -32,6 +33,8 @@ export function ReplayPlayer({ space, isHost }: { space: SpaceView; isHost: bool
   const [copied, setCopied] = useState(false);
   const audio = useRef<HTMLAudioElement>(null);
   const hls = useRef<Hls | null>(null);
+  /** A ticketed replay's audio credential, renewed while it plays (as the live player's). */
+  const credential = useRef<AudioCredential | null>(null);
   const lastT = useRef(0);
   const nextKey = useRef(0);
 
@@ -55,6 +58,8 @@ export function ReplayPlayer({ space, isHost }: { space: SpaceView; isHost: bool
   const stopMedia = useCallback(() => {
     hls.current?.destroy();
     hls.current = null;
+    credential.current?.stop();
+    credential.current = null;
     const element = audio.current;
     if (element) {
       element.pause();
@@ -102,12 +107,37 @@ export function ReplayPlayer({ space, isHost }: { space: SpaceView; isHost: bool
     }
     setError(null);
     try {
+      const requestedAt = performance.now();
       const access = await api.listen(space.id);
       const at = t;
+      credential.current?.stop();
+      const renewing = AudioCredential.forSpace(space.id, {
+        onRenewed: (renewed) => {
+          // hls.js takes the new credential through xhrSetup; the native player cannot.
+          if (!hls.current && audio.current) audio.current.src = renewed.playlist_url;
+        },
+        onRefused: (detail) => {
+          stopMedia();
+          setError(detail);
+        },
+        onEnded: (detail) => {
+          stopMedia();
+          setError(detail);
+        },
+      });
+      renewing.accept(access, requestedAt);
+      credential.current = renewing;
       if (Hls.isSupported()) {
-        const player = new Hls({ startPosition: at });
+        const player = new Hls({
+          startPosition: at,
+          // Every request carries the newest credential (a ticketed replay's lives a minute).
+          xhrSetup: async (xhr, url) => {
+            if (renewing.isStale()) await renewing.fresh();
+            xhr.open("GET", renewing.apply(url), true);
+          },
+        });
         hls.current = player;
-        player.loadSource(access.playlist_url);
+        player.loadSource(renewing.apply(access.playlist_url));
         player.attachMedia(element);
       } else {
         element.src = access.playlist_url;
