@@ -36,7 +36,8 @@ class EmailSettings(BaseModel):
 
 @router.get("/push/key")
 async def push_key(ctx: Ctx) -> PushKey:
-    """The key a browser subscribes with (``applicationServerKey``); 503 when push is off."""
+    """The key a browser subscribes with (``applicationServerKey``); 404 when this instance
+    sends no pushes."""
     return PushKey(public_key=await push.public_key(ctx))
 
 

@@ -12,7 +12,7 @@ import aiosmtplib
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from salon.config import Settings
-from salon.domain.errors import Invalid, Unavailable
+from salon.domain.errors import Invalid, NotFound, Unavailable
 from salon.domain.notifications import Kind, email_kinds
 from salon.services.context import Context
 from salon.services.deliveries import DeliveryFailed, Outgoing
@@ -47,7 +47,7 @@ def check_address(address: str) -> str:
 async def set_address(ctx: Context, *, user: User, address: str | None) -> None:
     """Set (and send a confirmation link to) or remove the person's address."""
     if not ctx.settings.email_enabled:
-        raise Unavailable("e-mail is not turned on here (SALON_SMTP_HOST)")
+        raise NotFound("this instance does not send e-mail (SALON_SMTP_HOST is unset)")
     address = None if address is None else check_address(address)
     async with ctx.transaction() as tx:
         row = await tx.session.get(User, user.id)

@@ -14,7 +14,7 @@ from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
 from sqlalchemy import delete, select
 
-from salon.domain.errors import Invalid, NotFound, Unavailable
+from salon.domain.errors import Invalid, NotFound
 from salon.services.context import Context
 from salon.services.deliveries import DeliveryFailed, Outgoing
 from salon.store.models import InstanceKey, PushSubscription, User
@@ -49,7 +49,7 @@ async def vapid_key(ctx: Context) -> Vapid02:
 async def public_key(ctx: Context) -> str:
     """The key browsers subscribe with (``applicationServerKey``), base64url."""
     if not ctx.settings.web_push:
-        raise Unavailable("Web Push is not turned on here (SALON_WEB_PUSH)")
+        raise NotFound("this instance does not send Web Push (SALON_WEB_PUSH is off)")
     return _application_server_key(await vapid_key(ctx))
 
 
@@ -61,7 +61,7 @@ def _application_server_key(key: Vapid02) -> str:
 async def subscribe(ctx: Context, *, user: User, endpoint: str, p256dh: str, auth: str) -> None:
     """Remember one browser's subscription for ``user`` (again: it moves to them)."""
     if not ctx.settings.web_push:
-        raise Unavailable("Web Push is not turned on here (SALON_WEB_PUSH)")
+        raise NotFound("this instance does not send Web Push (SALON_WEB_PUSH is off)")
     if urlsplit(endpoint).scheme not in ("https", "http"):
         raise Invalid("a push endpoint is an http(s) URL")
     async with ctx.transaction() as tx:

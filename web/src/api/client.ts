@@ -203,12 +203,12 @@ export function leaveKeepalive(spaceId: string): void {
 import type { EmailSettings, PushKey } from "./types";
 
 export const deliveryApi = {
-  /** The instance's push key; null when the server sends no pushes (503). */
+  /** The instance's push key; null when the server sends no pushes (404). */
   async pushKey(): Promise<string | null> {
     try {
       return (await request<PushKey>("GET", "/api/push/key")).public_key;
     } catch (error) {
-      if (error instanceof ApiError && error.status === 503) return null;
+      if (error instanceof ApiError && error.status === 404) return null;
       throw error;
     }
   },

@@ -61,7 +61,7 @@ export interface PushEnv {
   existing(): Promise<PushManagerLike | null>;
   /** Install the worker and wait for it to be active. */
   register(): Promise<PushManagerLike>;
-  /** GET /api/push/key; null when the server does not send pushes (503). */
+  /** GET /api/push/key; null when the server does not send pushes (404). */
   serverKey(): Promise<string | null>;
   /** POST /api/me/push-subscriptions. */
   save(subscription: PushSubscriptionJSON): Promise<void>;
