@@ -63,6 +63,7 @@ from salon.services.context import Context, make_hasher
 from salon.services.node_audience import NodeAudience
 from salon.services.node_presence import NodeConnections
 from salon.services.rate_limits import RateLimits
+from salon.services.workers import kicked_forever
 from salon.store.db import create_engine, create_sessionmaker
 from salon.store.migrate import upgrade
 
@@ -163,7 +164,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         fanout_kick = asyncio.Event()
         ctx.on_fanout = fanout_kick.set
         fanouts = asyncio.create_task(
-            notification_service.fanouts_forever(ctx, fanout_kick), name="salon-fanouts"
+            kicked_forever(
+                ctx, fanout_kick, lambda: notification_service.run_fanouts(ctx), "fan-out"
+            ),
+            name="salon-fanouts",
         )
         # Pushes and e-mails (the outbox): at once after a commit that queued some.
         delivery_kick = asyncio.Event()
@@ -174,7 +178,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         if settings.email_enabled:
             senders[deliveries.EMAIL] = mail.send
         sending = asyncio.create_task(
-            deliveries.deliveries_forever(ctx, delivery_kick, senders), name="salon-deliveries"
+            kicked_forever(
+                ctx, delivery_kick, lambda: deliveries.send_due(ctx, senders), "sending"
+            ),
+            name="salon-deliveries",
         )
         upkeep = asyncio.create_task(connections.run(), name="salon-node-heartbeat")
         leases = asyncio.create_task(ownership.run(), name="salon-media-leases")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn._types import ASGI3Application
@@ -62,23 +63,23 @@ class HotPathProtocol(HttpToolsProtocol):
         if hot is None or request is None:
             super()._start_asgi_task(cycle, app)
             return
+        self._respond(cycle, hot, request, lambda: self._begin(cycle, hot, request))
+
+    def _begin(
+        self, cycle: RequestResponseCycle, hot: HlsFastPath, request: HotRequest
+    ) -> LiveAnswer | None:
+        """The answer now, or None when it waits on the stream (``_resume`` answers)."""
+        answer = hot.begin(request)
+        if isinstance(answer, LiveAnswer):
+            return answer
+        resume = functools.partial(self._resume, cycle, hot, request, answer)
         try:
-            answer = hot.begin(request)
-            if isinstance(answer, Pending):
-                resume = functools.partial(self._resume, cycle, hot, request, answer)
-                timeout = 3 * request.stream.target_duration
-                try:
-                    if not request.stream.watch(answer.msn, answer.part, resume, timeout):
-                        return  # resume() answers
-                except TooFarAhead:
-                    raise too_far() from None
-                answer = answer.finish()
-        except DomainError as exc:
-            self._refuse(cycle, hot, request, exc)
-        except Exception:
-            self._fail(cycle, hot, request)
-        else:
-            self._answer(cycle, hot, request, answer)
+            waits = not request.stream.watch(
+                answer.msn, answer.part, resume, 3 * request.stream.target_duration
+            )
+        except TooFarAhead:
+            raise too_far() from None
+        return None if waits else answer.finish()
 
     def _resume(
         self,
@@ -90,16 +91,25 @@ class HotPathProtocol(HttpToolsProtocol):
     ) -> None:
         if cycle.disconnected:
             return  # the player went away while it waited: nobody to answer
+        self._respond(cycle, hot, request, pending.finish if ready else _late)
+
+    def _respond(
+        self,
+        cycle: RequestResponseCycle,
+        hot: HlsFastPath,
+        request: HotRequest,
+        produce: Callable[[], LiveAnswer | None],
+    ) -> None:
+        """Answer with what ``produce`` makes, or the refusal or failure it raises."""
         try:
-            if not ready:
-                raise not_in_time()
-            answer = pending.finish()
+            answer = produce()
         except DomainError as exc:
             self._refuse(cycle, hot, request, exc)
         except Exception:
             self._fail(cycle, hot, request)
         else:
-            self._answer(cycle, hot, request, answer)
+            if answer is not None:
+                self._answer(cycle, hot, request, answer)
 
     def _answer(
         self, cycle: RequestResponseCycle, hot: HlsFastPath, request: HotRequest, answer: LiveAnswer
@@ -138,3 +148,7 @@ class HotPathProtocol(HttpToolsProtocol):
         if not cycle.keep_alive:
             self.transport.close()
         cycle.on_response()
+
+
+def _late() -> LiveAnswer:
+    raise not_in_time()

@@ -223,19 +223,3 @@ async def _failed(ctx: Context, item: Outgoing, reason: str, *, permanent: bool)
             row.next_attempt_at = now + timedelta(seconds=retry_after(row.attempts))
             DELIVERIES.labels(channel=item.channel, result="retry").inc()
     log.warning("%s to %s not delivered (%s)", item.channel, item.user_id, reason)
-
-
-async def deliveries_forever(ctx: Context, kick: asyncio.Event, senders: dict[str, Sender]) -> None:
-    """The node's sender: at once after a commit that queued something, and every sweep
-    for retries that came due and what another node left."""
-    while True:
-        try:
-            async with asyncio.timeout(ctx.settings.sweep_interval_seconds):
-                await kick.wait()
-        except TimeoutError:
-            pass
-        kick.clear()
-        try:
-            await send_due(ctx, senders)
-        except Exception:
-            log.exception("sending notifications failed; will try again")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from salon.domain import lifecycle
 from salon.domain.errors import Forbidden, Gone
 from salon.domain.lifecycle import SpaceState
@@ -12,7 +14,7 @@ from salon.media.hls.stream import SEGMENT_SECONDS
 from salon.services import tickets
 from salon.services.context import Context
 from salon.services.queries import find_participant, get_space, participant_view
-from salon.store.models import User
+from salon.store.models import Space, User
 from salon.views import ParticipantView, View
 
 
@@ -47,13 +49,7 @@ async def listen(ctx: Context, *, viewer: User | None, space_id: str) -> AudioAc
     """
     async with ctx.transaction() as tx:
         space = await get_space(tx.session, space_id)
-        if space.ticketed:
-            if viewer is not None:
-                me = await find_participant(tx.session, space.id, viewer.id)
-                if me is not None and me.removed_at is not None:
-                    raise Forbidden("you were removed from this space")
-            # A ticketed space's audio is for ticket holders, host, co-hosts, invited speakers.
-            await tickets.check_admitted(tx.session, space, viewer)
+        await check_may_hear(tx.session, space, viewer)
         replay = space.state == SpaceState.ENDED and space.recording
         if replay and space.recording_deleted_at is not None:
             raise Gone("the host deleted this recording")
@@ -101,3 +97,15 @@ async def announce_replaced(ctx: Context, *, space_id: str, user_id: int, sessio
             space_id=space_id, at=ctx.clock.now(), user_id=user_id, session_id=session_id
         )
     )
+
+
+async def check_may_hear(session: AsyncSession, space: Space, viewer: User | None) -> None:
+    """A ticketed space's audio, live or replayed, is for ticket holders, host, co-hosts and
+    invited speakers, never for someone the host removed; a free space's is for anyone."""
+    if not space.ticketed:
+        return
+    if viewer is not None:
+        me = await find_participant(session, space.id, viewer.id)
+        if me is not None and me.removed_at is not None:
+            raise Forbidden("you were removed from this space")
+    await tickets.check_admitted(session, space, viewer)

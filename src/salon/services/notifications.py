@@ -279,22 +279,6 @@ def _audience(audience: Audience, row: NotificationFanout) -> Any:
     return query.where(column > row.cursor).order_by(column)
 
 
-async def fanouts_forever(ctx: Context, kick: asyncio.Event) -> None:
-    """The node's fan-out worker: at once after a commit that added one (``kick``), and
-    every sweep interval for those another node left unfinished."""
-    while True:
-        try:
-            async with asyncio.timeout(ctx.settings.sweep_interval_seconds):
-                await kick.wait()
-        except TimeoutError:
-            pass
-        kick.clear()
-        try:
-            await run_fanouts(ctx)
-        except Exception:
-            log.exception("notification fan-out failed; will try again")
-
-
 # --- reading --------------------------------------------------------------------------------
 
 

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import case, select
 
-from salon.domain.errors import Forbidden
 from salon.domain.lifecycle import SpaceState
 from salon.domain.replay_timeline import (
     RunStart,
@@ -23,10 +22,9 @@ from salon.media.hls.recorder import (
     recording_segments,
 )
 from salon.media.hls.stream import SEGMENT_SECONDS
-from salon.services import recordings, tickets
+from salon.services import listening, recordings
 from salon.services.context import Context
 from salon.services.queries import (
-    find_participant,
     get_space,
     get_user_by_handle,
     space_view,
@@ -178,12 +176,7 @@ async def describe(ctx: Context, *, space_id: str, viewer: User | None) -> Repla
     async with ctx.transaction() as tx:
         space = await get_space(tx.session, space_id)
         expires = recordings.check_replayable(space, ctx.settings, now)
-        if space.ticketed:
-            if viewer is not None:
-                me = await find_participant(tx.session, space.id, viewer.id)
-                if me is not None and me.removed_at is not None:
-                    raise Forbidden("you were removed from this space")
-            await tickets.check_admitted(tx.session, space, viewer)
+        await listening.check_may_hear(tx.session, space, viewer)
         reactions = list(
             (
                 await tx.session.execute(
