@@ -12,17 +12,9 @@ from typing import Any
 
 from playwright.async_api import Playwright, expect
 
-from salon.bots.speaker import WhipSpeaker
-from salon.bots.tracks import PcmTrack
 from tests.browser.chromium import Screenshots, chromium, wait_to_hear
 from tests.harness import Server
-from tests.media.test_replays import (
-    HOST_HZ,
-    SPEAKER_HZ,
-    _speaking_is,
-    _token,
-    _turns,
-)
+from tests.media.test_replays import HOST_HZ, take_turns
 
 
 def _speakers_at(spoken: list[dict[str, Any]], t: float) -> set[int]:
@@ -32,30 +24,8 @@ def _speakers_at(spoken: list[dict[str, Any]], t: float) -> set[int]:
 async def test_the_replay_page_opens_at_t_rings_the_speaker_and_floats_the_reaction(
     server: Server, playwright: Playwright, screenshots: Screenshots
 ) -> None:
-    host = await server.person("host")
-    speaker = await server.person("speaker")
-    fan = await server.person("fan")
-    sid = (await host.create_space("Taking turns", recording=True))["id"]
-    await speaker.join(sid)
-    await fan.join(sid)
-    await speaker.ok("POST", f"/api/spaces/{sid}/hand")
-    await host.ok("POST", f"/api/spaces/{sid}/participants/{speaker.id}/approve")
-    host_bot = WhipSpeaker(
-        server.url, sid, await _token(host), PcmTrack(_turns(HOST_HZ, first=True))
-    )
-    speaker_bot = WhipSpeaker(
-        server.url, sid, await _token(speaker), PcmTrack(_turns(SPEAKER_HZ, first=False))
-    )
-    async with host.events(sid) as events, speaker.events(sid), host_bot, speaker_bot:
-        await host.ok("POST", f"/api/spaces/{sid}/participants/{host.id}/unmute")
-        await speaker.ok("POST", f"/api/spaces/{sid}/participants/{speaker.id}/unmute")
-        await events.until(_speaking_is([host.id]), within=15)
-        await events.until(_speaking_is([speaker.id]), within=15)
-        await events.until(_speaking_is([host.id]), within=15)
-        await events.until(_speaking_is([speaker.id]), within=15)
-        await fan.ok("POST", f"/api/spaces/{sid}/reactions", json={"emoji": "💯"})
-        await events.until(_speaking_is([host.id]), within=15)
-        await host.ok("POST", f"/api/spaces/{sid}/end")
+    turns = await take_turns(server, emoji="💯", turns_before=4, turns_after=1)
+    sid, speaker, fan = turns.space_id, turns.speaker, turns.fan
     replay = await fan.ok("GET", f"/api/spaces/{sid}/replay")
     (reaction,) = replay["reactions"]
     spoken = replay["speaking"]

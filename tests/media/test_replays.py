@@ -4,6 +4,7 @@ the stored speaking intervals and a reaction land where the recorded audio says 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import av
@@ -55,9 +56,22 @@ async def _recorded_audio(person: Person, playlist_url: str) -> np.ndarray[Any, 
     return (audio * 32767).astype(np.int16)
 
 
-async def test_who_spoke_when_and_reactions_are_stored_on_the_replay_timeline(
-    server: Server,
-) -> None:
+@dataclass(frozen=True)
+class TurnsTaken:
+    """A recorded space that ended after its host and speaker talked in turn."""
+
+    space_id: str
+    host: Person
+    speaker: Person
+    fan: Person
+
+
+async def take_turns(
+    server: Server, *, emoji: str, turns_before: int, turns_after: int
+) -> TurnsTaken:
+    """Host and speaker bots talk in turn (host first) while the space records; the fan
+    reacts with ``emoji`` after ``turns_before`` turns, and the host ends the space
+    ``turns_after`` turns later."""
     host = await server.person("host")
     speaker = await server.person("speaker")
     fan = await server.person("fan")
@@ -72,16 +86,23 @@ async def test_who_spoke_when_and_reactions_are_stored_on_the_replay_timeline(
     speaker_bot = WhipSpeaker(
         server.url, sid, await _token(speaker), PcmTrack(_turns(SPEAKER_HZ, first=False))
     )
+    order = [host.id, speaker.id]
     async with host.events(sid) as events, speaker.events(sid), host_bot, speaker_bot:
         await host.ok("POST", f"/api/spaces/{sid}/participants/{host.id}/unmute")
         await speaker.ok("POST", f"/api/spaces/{sid}/participants/{speaker.id}/unmute")
-        await events.until(_speaking_is([host.id]), within=15)
-        await events.until(_speaking_is([speaker.id]), within=15)
-        await fan.ok("POST", f"/api/spaces/{sid}/reactions", json={"emoji": "👏"})
-        await events.until(_speaking_is([host.id]), within=15)
-        await events.until(_speaking_is([speaker.id]), within=15)
+        for turn in range(turns_before + turns_after):
+            if turn == turns_before:
+                await fan.ok("POST", f"/api/spaces/{sid}/reactions", json={"emoji": emoji})
+            await events.until(_speaking_is([order[turn % 2]]), within=15)
         await host.ok("POST", f"/api/spaces/{sid}/end")
+    return TurnsTaken(sid, host, speaker, fan)
 
+
+async def test_who_spoke_when_and_reactions_are_stored_on_the_replay_timeline(
+    server: Server,
+) -> None:
+    turns = await take_turns(server, emoji="👏", turns_before=2, turns_after=2)
+    sid, host, speaker, fan = turns.space_id, turns.host, turns.speaker, turns.fan
     replay = await fan.ok("GET", f"/api/spaces/{sid}/replay")
     assert replay["duration"] > 6
     assert {p["handle"] for p in replay["people"]} == {"host", "speaker"}
