@@ -20,9 +20,11 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import http_ece
+import pytest
 import uvicorn
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -33,10 +35,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from salon.config import Settings
+from salon.services import deliveries
 from tests.conftest import ServerFactory
-from tests.harness import Person, Server, problem
+from tests.harness import (
+    FAST_HASHING,
+    OffsetClock,
+    Person,
+    Server,
+    problem,
+    throwaway_database,
+)
 from tests.integration.test_cli import _salon
-from tests.integration.test_notifications import told
+from tests.integration.test_notifications import _sign_in, told
 
 PUBLIC_URL = "http://salon.test"
 
@@ -282,3 +293,54 @@ def test_email_and_push_refuse_to_start_without_a_public_url(tmp_path: Any) -> N
     output = " ".join((shown.stdout + shown.stderr).split())
     assert "Traceback" not in output
     assert "SALON_SMTP_HOST and SALON_WEB_PUSH need SALON_PUBLIC_URL" in output
+
+
+async def test_an_email_queued_before_a_restart_is_sent_after_it_once(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outbox outlives the node: an invitation's e-mail refused once (451) is still due
+    when the node stops; the next node on the same database sends it, once, with the same
+    Message-ID, and the bell holds the invitation once."""
+    # A minute before the retry, so the first node cannot make it before it stops.
+    monkeypatch.setattr(deliveries, "retry_after", lambda attempts: 60.0)
+    async with smtp_server() as (mailbox, port), throwaway_database(backend, str(tmp_path)) as url:
+        values: dict[str, Any] = {
+            "database_url": url,
+            "var_dir": tmp_path / "var",
+            "host_min_followers": 0,
+            "sweep_interval_seconds": 0.05,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_security": "none",
+            "public_url": PUBLIC_URL,
+            **FAST_HASHING,
+        }
+        clock = OffsetClock()
+        async with Server(Settings(**values), clock) as first:
+            host = await first.person("host", display_name="Hana")
+            guest = await first.person("guest")
+            await guest.ok("PUT", "/api/me/email", json={"email": "guest@example.org"})
+            [confirmation] = await mailbox.wait(1)
+            await guest.call(
+                "GET", _link(_body(confirmation), "/api/email/confirm?token="), status=303
+            )
+            await guest.ok("PUT", "/api/me/email/kinds", json={"kinds": ["invited_to_speak"]})
+            space = await host.create_space("Restarted")
+            await guest.join(space["id"])
+            mailbox.refuse_once = "Invited to speak"
+            await host.ok("POST", f"/api/spaces/{space['id']}/participants/{guest.id}/invite")
+            await eventually(lambda: bool(mailbox.refused))
+            for person in (host, guest):
+                await person.close()
+        assert len(mailbox.messages) == 1  # only the confirmation so far
+        clock.advance(61)  # the retry comes due while no node runs
+        async with Server(Settings(**values), clock) as second:
+            [_, invitation] = await mailbox.wait(2)
+            assert invitation["Message-ID"] == mailbox.refused[0]["Message-ID"]
+            assert invitation["To"] == "guest@example.org"
+            assert f"{PUBLIC_URL}/spaces/{space['id']}" in _body(invitation)
+            guest = await _sign_in(second, "guest")
+            [bell] = (await guest.ok("GET", "/api/me/notifications"))["items"]
+            assert bell["kind"] == "invited_to_speak"
+            await guest.close()
+        assert len(mailbox.messages) == 2
