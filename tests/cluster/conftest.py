@@ -1,4 +1,4 @@
-"""Three nodes on one PostgreSQL database and one Redis key prefix, for the whole session
+"""Three nodes on one PostgreSQL database and one Redis key prefix, for this folder's tests
 (one event loop). A test that kills a node leaves it to the ``cluster`` fixture to start it
 again before the next test."""
 
@@ -25,7 +25,9 @@ class Cluster:
     directory: Path
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
+# Package scope: stopped once this folder's tests are done, not left running (and using
+# CPU) through the rest of the session.
+@pytest_asyncio.fixture(scope="package", loop_scope="session")
 async def running_cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cluster]:
     directory = tmp_path_factory.mktemp("cluster")
     prefix = new_prefix()
