@@ -54,7 +54,9 @@ _ON_TOP_OF = """
   const y = box.top + box.height / 2;
   cover.style.top = `${y - bar.height / 2}px`;
   const under = document.elementFromPoint(x, y);
-  const onTop = floatEl.contains(under);
+  // This float, or another one that rose to the same place (all floats share one layer):
+  // either way a reaction, not the cover, is on top.
+  const onTop = under !== null && under.closest('.floating-reaction') !== null;
   cover.style.cssText = '';
   style.remove();
   return { onTop, what: under ? String(under.className) : null };
