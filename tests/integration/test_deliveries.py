@@ -149,6 +149,9 @@ async def test_email_is_confirmed_then_sent_once_per_kind_with_an_unsubscribe_li
             "/settings?email=confirmed",
         )
         assert (await fan.ok("GET", "/api/me/email"))["confirmed"] is True
+        # The same address again stays confirmed, and no new link is mailed.
+        again = await fan.ok("PUT", "/api/me/email", json={"email": "fan@example.org"})
+        assert again["confirmed"] is True
         problem(await fan.call("GET", "/api/email/confirm?token=forged.token.value"), 422)
 
         # The first attempt is refused (451): the retry carries the same Message-ID.

@@ -63,9 +63,9 @@ async def get_email(ctx: Ctx, user: CurrentUser) -> EmailSettings:
 async def set_email(body: EmailIn, ctx: Ctx, user: CurrentUser) -> EmailSettings:
     """Set the address (a confirmation link is sent to it; nothing else is until it is
     opened) or remove it (null)."""
-    await mail.set_address(ctx, user=user, address=body.email)
+    confirmed = await mail.set_address(ctx, user=user, address=body.email)
     address = None if body.email is None else mail.check_address(body.email)
-    return _email_settings(ctx, address, False, user.email_kinds)
+    return _email_settings(ctx, address, confirmed, user.email_kinds)
 
 
 @router.put("/me/email/kinds")

@@ -44,8 +44,9 @@ def check_address(address: str) -> str:
     return address
 
 
-async def set_address(ctx: Context, *, user: User, address: str | None) -> None:
-    """Set (and send a confirmation link to) or remove the person's address."""
+async def set_address(ctx: Context, *, user: User, address: str | None) -> bool:
+    """Set (and send a confirmation link to) or remove the person's address; returns
+    whether it is confirmed (the same, already confirmed address stays so, unmailed)."""
     if not ctx.settings.email_enabled:
         raise NotFound("this instance does not send e-mail (SALON_SMTP_HOST is unset)")
     address = None if address is None else check_address(address)
@@ -55,7 +56,8 @@ async def set_address(ctx: Context, *, user: User, address: str | None) -> None:
         if row.email != address:
             row.email = address
             row.email_confirmed_at = None
-    if address is not None:
+        confirmed = row.email_confirmed_at is not None
+    if address is not None and not confirmed:
         token = _signer(ctx.settings, "confirm").dumps({"user": user.id, "email": address})
         message = _message(
             ctx.settings,
@@ -72,6 +74,7 @@ async def set_address(ctx: Context, *, user: User, address: str | None) -> None:
             await _send_message(ctx.settings, message)
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise Unavailable(f"the confirmation e-mail could not be sent ({exc})") from exc
+    return confirmed
 
 
 async def confirm(ctx: Context, *, token: str) -> None:
