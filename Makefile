@@ -14,7 +14,7 @@ WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) \
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run edge cluster cluster-clean test lint unit integration browser edge-test web web-test \
-	chromium edge-tools install clean
+	chromium edge-tools media-tools install clean
 
 run: $(STAMP) $(WEB_BUILD)
 	mkdir -p var
@@ -41,7 +41,7 @@ cluster: $(STAMP) $(WEB_BUILD) edge-tools
 cluster-clean: $(STAMP)
 	$(BIN)/salon cluster-clean
 
-test: $(STAMP) $(WEB_BUILD) chromium edge-tools lint web-test
+test: $(STAMP) $(WEB_BUILD) chromium edge-tools media-tools lint web-test
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -111,6 +111,24 @@ edge-tools:
 				apt-get install -y -q nginx varnish; \
 		else \
 			echo "The edge needs nginx and Varnish: sudo apt-get install nginx varnish" >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+# Standard WebRTC clients the media tests talk to (tests/media/interop): GStreamer's webrtcbin
+# driven by Debian's own Python (python3-gi serves /usr/bin/python3, not the virtualenv). Janus is
+# the media server bench/stage_cost.py measures Salon against. As root we install them,
+# otherwise we say what is missing.
+GST_WEBRTC := /usr/lib/$(shell gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)/gstreamer-1.0/libgstwebrtc.so
+media-tools:
+	@if [ ! -f $(GST_WEBRTC) ] || ! /usr/bin/python3 -c 'import gi' 2>/dev/null || [ ! -x /usr/bin/janus ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -q gstreamer1.0-plugins-bad gstreamer1.0-plugins-good \
+				gstreamer1.0-plugins-base gstreamer1.0-nice gstreamer1.0-tools python3-gi \
+				gir1.2-gst-plugins-bad-1.0 gir1.2-gst-plugins-base-1.0 janus; \
+		else \
+			echo "The media interop tests need GStreamer and Janus: sudo apt-get install gstreamer1.0-plugins-bad gstreamer1.0-plugins-good gstreamer1.0-nice python3-gi gir1.2-gst-plugins-bad-1.0 janus" >&2; \
 			exit 1; \
 		fi; \
 	fi

@@ -129,6 +129,19 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Origins besides the app's own allowed to send state-changing requests.",
     )
+    whip_allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Web origins (e.g. https://studio.example) whose pages may publish (WHIP) "
+        "and play (WHEP) from the browser. Those requests authenticate with a bearer token "
+        "only: cookies are ignored cross-origin, so nothing else opens to that origin.",
+    )
+    whep_max_viewers: int = Field(
+        default=50,
+        ge=0,
+        le=10_000,
+        description="WHEP (WebRTC) listeners this node serves at most, over all its spaces; "
+        "past it a WHEP offer gets 503 and the LL-HLS address. 0 turns WHEP off.",
+    )
     event_queue_size: int = Field(default=256, ge=8)
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)

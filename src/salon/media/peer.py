@@ -22,10 +22,13 @@ from aiortc import (
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError
 
+from salon.media import aiortc_fixes
 from salon.media.offer import UnusableOffer, check_offer, opus_only
 from salon.media.pcm import SAMPLE_RATE, Pcm
 
 log = logging.getLogger(__name__)
+
+aiortc_fixes.apply()
 
 #: Mix frames waiting to be sent to one speaker; beyond this the oldest are dropped so the
 #: delay a speaker hears can never build up.
