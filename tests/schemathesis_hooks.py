@@ -6,8 +6,10 @@ from typing import Any
 
 import schemathesis
 
-# WHIP offers are SDP text: send generated strings as they are.
+# WHIP/WHEP offers are SDP text: send generated strings as they are.
 schemathesis.serializer.alias("application/sdp", "text/plain")
+# Trickle ICE fragments (RFC 8840) are SDP lines too.
+schemathesis.serializer.alias("application/trickle-ice-sdpfrag", "text/plain")
 
 #: The bell's long-poll waits up to ``timeout`` seconds (25 by default) for news the fuzzer
 #: never makes: ask it not to wait, in every phase, unless the value itself is what a case is

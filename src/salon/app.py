@@ -36,11 +36,13 @@ from salon.api import (
     tickets,
     users,
     webapp,
+    whip,
 )
 from salon.api.deps import SESSION_COOKIE
 from salon.api.forward import Forwarder
 from salon.api.hls_fast import HlsFastPath
 from salon.api.middleware import AudioCors, OriginCheck, PrivateNoStore, RequestMetrics
+from salon.api.webrtc_http import WebRtcCors
 from salon.clock import Clock, SystemClock
 from salon.config import Settings, get_settings
 from salon.domain.audio_credentials import AudioCredentials
@@ -236,6 +238,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         spaces.router,
         stage.router,
         media.router,
+        whip.router,
         events.router,
         notifications.router,
         channels.router,
@@ -247,7 +250,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.include_router(router)
     # Last: it answers every GET path the routes above do not.
     app.include_router(webapp.router)
-    app.add_middleware(OriginCheck, allowed=settings.allowed_origins)
+    app.add_middleware(
+        OriginCheck,
+        allowed=settings.allowed_origins,
+        webrtc_allowed=settings.whip_allowed_origins,
+    )
+    app.add_middleware(WebRtcCors, allowed=settings.whip_allowed_origins)
     app.add_middleware(AudioCors)
     app.add_middleware(PrivateNoStore, session_cookie=SESSION_COOKIE)
     app.add_middleware(RequestMetrics)

@@ -39,6 +39,7 @@ from salon.events.types import (
     SpeakerReplaced,
     Speaking,
     TicketsLeft,
+    TicketVoided,
     Unmuted,
     from_json,
     to_json,
@@ -109,12 +110,13 @@ SAMPLES: list[Event] = [
     TicketsLeft(space_id=SPACE, at=AT, tickets_left=3),
     MediaMoved(space_id=SPACE, at=AT, seq=7, node="node-b"),
     SpeakerReplaced(space_id=SPACE, at=AT, user_id=3, session_id="abc"),
+    TicketVoided(space_id=SPACE, at=AT, user_id=3),
 ]
 
 
 def test_every_event_type_has_a_sample() -> None:
     members = _union_members()
-    assert len(members) == 22
+    assert len(members) == 23
     assert {type(sample) for sample in SAMPLES} == members
     assert len(SAMPLES) == len(members)
 

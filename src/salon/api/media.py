@@ -6,12 +6,10 @@ import hashlib
 from email.utils import format_datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as FastApiPath
-from pydantic import BaseModel
 
-from salon.api.deps import Ctx, CurrentUser, MaybeUser
-from salon.api.forward import FORWARDED, Forwarder
+from salon.api.deps import Ctx, MaybeUser
 from salon.api.hls_live import (
     EDGE_HEADER,
     MP4,
@@ -19,35 +17,22 @@ from salon.api.hls_live import (
     answer_live,
 )
 from salon.api.problems import COMMON_PROBLEMS, problem_responses
+from salon.api.rooms import engine, forwarder, live_room
 from salon.api.schemas import SpaceId
 from salon.domain.audio_credentials import PATTERN as CREDENTIAL_PATTERN
 from salon.domain.errors import (
     Forbidden,
-    Invalid,
     NotFound,
-    TooLarge,
-    UnsupportedMediaType,
 )
 from salon.media.engine import MediaEngine
 from salon.media.hls.playlist import INIT_URI
 from salon.media.hls.recorder import chunk_files, vod_playlist
-from salon.media.offer import UnusableOffer
 from salon.media.room import Room
-from salon.ownership import MediaOwnership
-from salon.services import listening, media_leases, recordings
+from salon.services import listening, recordings
 from salon.services.listening import AudioAccess
-from salon.services.media_leases import Lease
 from salon.services.recordings import Recording
 
 router = APIRouter(prefix="/api/spaces/{space_id}", tags=["media"], responses=COMMON_PROBLEMS)
-
-SDP = "application/sdp"
-MAX_OFFER_BYTES = 64 * 1024
-
-
-def _engine(request: Request) -> MediaEngine:
-    engine: MediaEngine = request.app.state.engine
-    return engine
 
 
 @router.get("/listen", responses=problem_responses(410))
@@ -55,88 +40,6 @@ async def listen(space_id: SpaceId, ctx: Ctx, viewer: MaybeUser) -> AudioAccess:
     """Where to hear this space: its LL-HLS playlist (or replay), and for a ticketed space the
     short-lived credential in that URL's path (ask again before ``expires_in`` runs out)."""
     return await listening.listen(ctx, viewer=viewer, space_id=space_id)
-
-
-@router.post(
-    "/whip",
-    status_code=201,
-    response_class=Response,
-    openapi_extra={
-        "requestBody": {"required": True, "content": {SDP: {"schema": {"type": "string"}}}}
-    },
-    responses={
-        201: {
-            "description": "The SDP answer; Location is the session to DELETE to hang up",
-            "content": {SDP: {"schema": {"type": "string"}}},
-        },
-        **problem_responses(413, 415),
-    },
-)
-async def whip_offer(
-    space_id: SpaceId,
-    request: Request,
-    ctx: Ctx,
-    user: CurrentUser,
-    content_type: Annotated[str, Header()] = "",
-) -> Response:
-    """Speak: POST a WebRTC SDP offer (WHIP, RFC 9725); only stage members may.
-
-    One bidirectional audio connection: your microphone up, everyone else's mix down.
-    A new offer from the same person replaces their previous connection: newest wins (a
-    reconnect, or another tab, device or bot); the replaced one's owner gets a
-    ``speaker_replaced`` event naming the ended session on their event stream.
-    """
-    if content_type.split(";")[0].strip().lower() != SDP:
-        raise UnsupportedMediaType("send the offer as application/sdp")
-    body = await request.body()
-    if len(body) > MAX_OFFER_BYTES:
-        raise TooLarge(f"an SDP offer is at most {MAX_OFFER_BYTES} bytes")
-    me = await listening.check_can_speak(ctx, actor=user, space_id=space_id)
-    room = await _live_room(request, space_id)
-    if not isinstance(room, Room):
-        return await _forwarder(request).forward(request, room.url)
-    previous = room.peers.get(user.id)
-    if previous is not None:  # newest wins: the other device is told before it is cut off
-        await listening.announce_replaced(
-            ctx, space_id=space_id, user_id=user.id, session_id=previous.session_id
-        )
-    try:
-        peer = await room.connect(user.id, body.decode("utf-8", "replace"), muted=me.muted)
-    except UnusableOffer as exc:
-        raise Invalid(str(exc)) from None
-    return Response(
-        peer.answer_sdp,
-        status_code=201,
-        media_type=SDP,
-        headers={"Location": f"/api/spaces/{space_id}/whip/{peer.session_id}"},
-    )
-
-
-class IceServer(BaseModel):
-    urls: str | list[str]
-    username: str | None = None
-    credential: str | None = None
-
-
-@router.get("/ice-servers")
-async def ice_servers(space_id: SpaceId, ctx: Ctx, user: CurrentUser) -> list[IceServer]:
-    """The STUN/TURN servers to give a speaking connection before its offer (no trickle ICE)."""
-    return [IceServer.model_validate(server) for server in ctx.settings.ice_servers]
-
-
-@router.delete("/whip/{session_id}", status_code=204, response_class=Response)
-async def whip_hang_up(
-    space_id: SpaceId, session_id: str, request: Request, user: CurrentUser
-) -> Response:
-    """Hang up a speaking connection (only its owner can)."""
-    room = _engine(request).room(space_id)
-    if room is None and not request.headers.get(FORWARDED):
-        owner = await media_leases.owner(request.app.state.ctx, space_id=space_id)
-        if owner is not None and owner.node != _ownership(request).node:
-            return await _forwarder(request).forward(request, owner.url)
-    if room is None or not await room.hang_up(user.id, session_id):
-        raise NotFound("no such speaking session")
-    return Response(status_code=204)
 
 
 #: A replay may be deleted by its host at any moment: a cache keeps it only by asking first
@@ -182,9 +85,9 @@ async def hls(
     time). A request for the part the playlist hints at waits for it too. A ticketed space
     answers only under its credential's path (403 here).
     """
-    room = await _live_room(request, space_id, ended_too=True)
+    room = await live_room(request, space_id, ended_too=True)
     if not isinstance(room, Room):
-        return await _forwarder(request).forward(request, room.url)
+        return await forwarder(request).forward(request, room.url)
     if room.ticketed:
         raise Forbidden("this space is ticketed: its audio URLs come from GET /listen")
     return await _serve_live(request, space_id, room, name, hls_msn, hls_part)
@@ -206,9 +109,9 @@ async def hls_with_credential(
     cache (nginx ``secure_link``), and this origin checks it again.
     """
     ctx.audio_credentials.check(credential, space_id=space_id)
-    room = await _live_room(request, space_id, ended_too=True)
+    room = await live_room(request, space_id, ended_too=True)
     if not isinstance(room, Room):
-        return await _forwarder(request).forward(request, room.url)
+        return await forwarder(request).forward(request, room.url)
     return await _serve_live(request, space_id, room, name, hls_msn, hls_part)
 
 
@@ -220,7 +123,7 @@ async def _serve_live(
     request: Request, space_id: str, room: Room, name: str, msn: int | None, part: int | None
 ) -> Response:
     answer = await answer_live(
-        _engine(request), space_id, room.stream, name, msn, part, via_edge=_via_edge(request)
+        engine(request), space_id, room.stream, name, msn, part, via_edge=_via_edge(request)
     )
     return Response(
         answer.body, media_type=answer.media_type, headers=_cached(answer.cache_control)
@@ -233,32 +136,6 @@ def _cached(cache_control: str) -> dict[str, str]:
     return {"Cache-Control": cache_control, "Access-Control-Allow-Origin": "*"}
 
 
-async def _live_room(request: Request, space_id: str, *, ended_too: bool = False) -> Room | Lease:
-    """This node's room for a live space, or the lease of the node that runs it (to forward
-    to); only when there is no room here is the database read.
-
-    With ``ended_too``, a room that just ended is answered too: players fetch its last
-    playlist (with EXT-X-ENDLIST) for a while after the end.
-    """
-    room = _engine(request).room(space_id)
-    if room is not None and (ended_too or not room.ended):
-        return room
-    found = await _ownership(request).locate(space_id)
-    if isinstance(found, Room) and found.ended and not ended_too:
-        raise NotFound("this space is not live")
-    return found
-
-
-def _ownership(request: Request) -> MediaOwnership:
-    ownership: MediaOwnership = request.app.state.ownership
-    return ownership
-
-
-def _forwarder(request: Request) -> Forwarder:
-    forwarder: Forwarder = request.app.state.forwarder
-    return forwarder
-
-
 @router.get("/recording/{name}", response_class=Response, responses=_AUDIO_RESPONSES)
 async def replay(space_id: SpaceId, name: ReplayName, request: Request, ctx: Ctx) -> Response:
     """Replay a free recorded space (VOD HLS), for the configured number of days after it
@@ -266,7 +143,7 @@ async def replay(space_id: SpaceId, name: ReplayName, request: Request, ctx: Ctx
     recording = await recordings.find(ctx, space_id=space_id)
     if recording.ticketed:
         raise Forbidden("this space is ticketed: its replay URLs come from GET /listen")
-    return _serve_replay(_engine(request), recording, name, request.headers.get("if-none-match"))
+    return _serve_replay(engine(request), recording, name, request.headers.get("if-none-match"))
 
 
 @router.get("/recording/{credential}/{name}", response_class=Response, responses=_AUDIO_RESPONSES)
@@ -276,7 +153,7 @@ async def replay_with_credential(
     """Replay a ticketed recorded space, opened by the credential in the path."""
     ctx.audio_credentials.check(credential, space_id=space_id)
     recording = await recordings.find(ctx, space_id=space_id)
-    return _serve_replay(_engine(request), recording, name, request.headers.get("if-none-match"))
+    return _serve_replay(engine(request), recording, name, request.headers.get("if-none-match"))
 
 
 def _serve_replay(

@@ -10,6 +10,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from salon.api.problems import problem
+from salon.api.webrtc_http import webrtc_origin_allowed
 from salon.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -31,14 +32,22 @@ def origin_allowed(headers: Mapping[str, str], allowed: list[str]) -> bool:
 
 
 class OriginCheck:
-    def __init__(self, app: ASGIApp, *, allowed: list[str]) -> None:
+    """Refuses state-changing requests from foreign origins, but for WHIP and WHEP from the
+    origins in ``webrtc_allowed`` (bearer tokens only: ``WebRtcCors`` dropped their cookies)."""
+
+    def __init__(
+        self, app: ASGIApp, *, allowed: list[str], webrtc_allowed: list[str] | None = None
+    ) -> None:
         self.app = app
         self.allowed = allowed
+        self.webrtc_allowed = frozenset(webrtc_allowed or [])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] not in _SAFE_METHODS:
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            if not origin_allowed(headers, self.allowed):
+            if not origin_allowed(headers, self.allowed) and not webrtc_origin_allowed(
+                scope, headers.get("origin", ""), self.webrtc_allowed
+            ):
                 response = problem(
                     403, "Forbidden", "cross-site requests are not allowed (Origin mismatch)"
                 )

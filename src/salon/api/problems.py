@@ -42,10 +42,12 @@ _DESCRIPTIONS = {
     404: "Not found",
     409: "Conflict with the current state",
     410: "Gone: it was there, and is no more (e.g. a deleted or expired recording)",
+    412: "Precondition failed (If-Match names another version)",
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Invalid input",
     429: "Too many requests",
+    501: "Not implemented (e.g. a WebRTC ICE restart)",
     503: "Not available yet; try again",
 }
 

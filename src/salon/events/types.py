@@ -167,9 +167,17 @@ class SpeakerReplaced(Event):
     session_id: str
 
 
+class TicketVoided(Event):
+    """A ticket for this space went back (refunded): its holder's audio stops, their WHEP
+    session is hung up at once. Sent only to that person's own event streams."""
+
+    type: Literal["ticket_voided"] = "ticket_voided"
+    user_id: int
+
+
 def addressed_to(event: Event) -> int | None:
     """The one person an event is for (None: everyone following the space)."""
-    return event.user_id if isinstance(event, SpeakerReplaced) else None
+    return event.user_id if isinstance(event, SpeakerReplaced | TicketVoided) else None
 
 
 SpaceEvent = Annotated[
@@ -194,7 +202,8 @@ SpaceEvent = Annotated[
     | AudienceCount
     | TicketsLeft
     | MediaMoved
-    | SpeakerReplaced,
+    | SpeakerReplaced
+    | TicketVoided,
     Field(discriminator="type"),
 ]
 

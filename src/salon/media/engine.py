@@ -34,6 +34,14 @@ log = logging.getLogger(__name__)
 
 ENDED_ROOM_SECONDS = 120.0
 
+#: What a speaking session that ended because its person left is remembered as.
+_LEFT_WHY = {
+    "left": "you left the space",
+    "disconnected": "you dropped out of the space",
+    "removed": "a host removed you from the space",
+    "banned": "a host banned you from the space",
+}
+
 
 def _report_gap(space_id: str, recorder: Recorder, first_msn: int) -> None:
     """A recording continued by a later run (a restart, another node) skips what was lost."""
@@ -202,10 +210,12 @@ class MediaEngine:
 
     def _on_role_changed(self, event: RoleChanged) -> None:
         if event.role == "listener":
-            self._spawn(self.rooms[event.space_id].hang_up(event.user_id))
+            room = self.rooms[event.space_id]
+            self._spawn(room.hang_up(event.user_id, why="you were moved off the stage"))
 
     def _on_left(self, event: ParticipantLeft) -> None:
-        self._spawn(self.rooms[event.space_id].hang_up(event.user_id))
+        why = _LEFT_WHY[event.reason]
+        self._spawn(self.rooms[event.space_id].hang_up(event.user_id, why=why))
 
     async def close(self) -> None:
         """Stop every room here, their streams left open (no ENDLIST): the spaces are not over,

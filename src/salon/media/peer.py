@@ -25,6 +25,8 @@ from aiortc.mediastreams import MediaStreamError
 from salon.media import aiortc_fixes
 from salon.media.offer import UnusableOffer, check_offer, opus_only
 from salon.media.pcm import SAMPLE_RATE, Pcm
+from salon.media.sdpfrag import Fragment
+from salon.media.trickle import add_fragment, failure_reason, ice_ufrag
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,10 @@ class StagePeer:
         self.session_id = secrets.token_urlsafe(12)
         self.outbound = MixMinusTrack()
         self.answer_sdp = ""
+        #: The ICE username fragment of the offer: a PATCH with another one is an ICE restart.
+        self.remote_ufrag: str | None = None
+        #: Why the session ended, once it has (a publisher asking about it later is told).
+        self.ended_why = "the session was hung up"
         self._on_audio = on_audio
         self._on_closed = on_closed
         self._closed = False
@@ -118,6 +124,7 @@ class StagePeer:
         except UnusableOffer:
             await self._pc.close()
             raise
+        self.remote_ufrag = ice_ufrag(offer_sdp)
         try:
             # Opus only, whatever else the offer lists: the answer can name nothing else.
             offer = RTCSessionDescription(sdp=opus_only(offer_sdp), type="offer")
@@ -136,6 +143,10 @@ class StagePeer:
         self.answer_sdp = str(self._pc.localDescription.sdp)
         return self.answer_sdp
 
+    async def trickle(self, fragment: Fragment) -> None:
+        """Add candidates a client trickled (PATCH); IceRestart for new ICE credentials."""
+        await add_fragment(self._pc, fragment, remote_ufrag=self.remote_ufrag)
+
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "audio" and self._reader is None:
             self._reader = asyncio.create_task(self._read(track), name=f"peer-{self.user_id}")
@@ -152,13 +163,17 @@ class StagePeer:
                     self._on_audio(self.user_id, pcm)
 
     async def _on_state(self) -> None:
-        if self._pc.connectionState in ("failed", "closed"):
+        if self._pc.connectionState == "failed":
+            await self.close(why=f"the connection failed: {failure_reason(self._pc)}")
+        elif self._pc.connectionState == "closed":
             await self.close()
 
-    async def close(self) -> None:
+    async def close(self, *, why: str | None = None) -> None:
         if self._closed:
             return
         self._closed = True
+        if why is not None:
+            self.ended_why = why
         if self._reader is not None:
             self._reader.cancel()
         self.outbound.stop()

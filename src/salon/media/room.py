@@ -12,6 +12,7 @@ from salon.media.levels import ActiveSpeakers
 from salon.media.mixer import Mixer
 from salon.media.pcm import FRAME_MS
 from salon.media.peer import StagePeer
+from salon.media.trickle import EndedSessions
 from salon.metrics import MIXER_LATE_TICKS, STAGE_PEERS
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ class Room:
         self.speakers = ActiveSpeakers()
         self.peers: dict[int, StagePeer] = {}
         self._muted: dict[int, bool] = {}
+        #: Sessions that ended here, and why, for a client asking about one afterwards.
+        self.ended_sessions = EndedSessions()
         self._ice_servers = ice_servers
         self._on_speaking = on_speaking
         self._clock: asyncio.Task[None] | None = None
@@ -99,7 +102,7 @@ class Room:
         """Open a speaker's connection; a new one replaces any they had (a reconnect)."""
         old = self.peers.get(user_id)
         if old is not None:
-            await old.close()
+            await old.close(why="a newer connection of the same person replaced it")
         peer = StagePeer(
             user_id=user_id,
             ice_servers=self._ice_servers,
@@ -115,6 +118,7 @@ class Room:
         return peer
 
     def _forget(self, peer: StagePeer) -> None:
+        self.ended_sessions.add(peer.session_id, peer.ended_why)
         if self.peers.get(peer.user_id) is peer:
             del self.peers[peer.user_id]
             self.mixer.remove_input(peer.user_id)
@@ -124,11 +128,18 @@ class Room:
         self._muted[user_id] = muted
         self.mixer.set_muted(user_id, muted)
 
-    async def hang_up(self, user_id: int, session_id: str | None = None) -> bool:
+    def session(self, user_id: int, session_id: str) -> StagePeer | None:
+        """A person's speaking connection, if ``session_id`` is the one they hold now."""
+        peer = self.peers.get(user_id)
+        return peer if peer is not None and peer.session_id == session_id else None
+
+    async def hang_up(
+        self, user_id: int, session_id: str | None = None, *, why: str | None = None
+    ) -> bool:
         peer = self.peers.get(user_id)
         if peer is None or (session_id is not None and peer.session_id != session_id):
             return False
-        await peer.close()
+        await peer.close(why=why)
         return True
 
     def stop(self) -> None:
@@ -145,10 +156,10 @@ class Room:
         if self._clock is not None:
             self._clock.cancel()
         for peer in list(self.peers.values()):
-            await peer.close()
+            await peer.close(why="the space's media moved to another node: offer again")
 
     async def end(self) -> None:
         """Stop, then hang up on every speaker."""
         self.stop()
         for peer in list(self.peers.values()):
-            await peer.close()
+            await peer.close(why="the space ended")

@@ -33,6 +33,9 @@ class Tx:
 
     session: AsyncSession
     events: list[Event] = field(default_factory=list)
+    #: Events for one person (``addressed_to``), published after the commit without a
+    #: sequence number: a number would be a gap in everyone else's stream.
+    private_events: list[Event] = field(default_factory=list)
     #: People with something new on their bell, woken once this commits.
     rings: set[int] = field(default_factory=set)
     #: Fan-outs committed here, to start working on once this commits.
@@ -44,6 +47,10 @@ class Tx:
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
+
+    def tell(self, event: Event) -> None:
+        """Publish an event for one person once this commits (see ``private_events``)."""
+        self.private_events.append(event)
 
 
 @dataclass
@@ -83,7 +90,7 @@ class Context:
                         tx.events = await _number(session, tx.events)
             except IntegrityError as exc:
                 raise Conflict("that conflicts with a change made at the same time") from exc
-        for event in tx.events:
+        for event in (*tx.events, *tx.private_events):
             await self.bus.publish(event)
         if tx.rings:
             self.bell.ring(tx.rings)

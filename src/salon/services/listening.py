@@ -89,6 +89,20 @@ async def check_can_speak(ctx: Context, *, actor: User, space_id: str) -> Partic
         return participant_view(me)
 
 
+async def check_can_watch(ctx: Context, *, viewer: User | None, space_id: str) -> None:
+    """WHEP: anyone who may hear a live space, signed out too for a free one, but never
+    someone a host removed from it. (A WHEP session is a connection to the space, like its
+    event stream, which removal takes away; the public LL-HLS stays public.)"""
+    async with ctx.transaction() as tx:
+        space = await get_space(tx.session, space_id)
+        lifecycle.check_live(space.state)
+        await check_may_hear(tx.session, space, viewer)
+        if viewer is not None:
+            me = await find_participant(tx.session, space.id, viewer.id)
+            if me is not None and me.removed_at is not None:
+                raise Forbidden("you were removed from this space")
+
+
 async def announce_replaced(ctx: Context, *, space_id: str, user_id: int, session_id: str) -> None:
     """A newer speaking connection of ``user_id`` ends ``session_id``: tell that person's
     event streams (only theirs) before it goes, so the device holding it stops offering."""

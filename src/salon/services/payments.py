@@ -19,7 +19,7 @@ from salon.domain import tickets as rules
 from salon.domain.errors import NotFound
 from salon.domain.lifecycle import SpaceState
 from salon.domain.tickets import LedgerKind, PurchaseState
-from salon.events.types import TicketsLeft
+from salon.events.types import TicketsLeft, TicketVoided
 from salon.metrics import PAYMENT_EVENTS, PURCHASES, REFUNDS
 from salon.payments.provider import Outcome, PaymentEvent, ProviderError
 from salon.services import notifications
@@ -138,7 +138,8 @@ async def _issue_ticket(tx: Tx, space: Space, purchase: Purchase, now: datetime)
 
 
 async def _void_ticket(tx: Tx, purchase: Purchase, now: datetime, reason: str) -> None:
-    """Reverse a sale: the ticket goes, and so does the fee charged on it."""
+    """Reverse a sale: the ticket goes, and so does the fee charged on it (and its holder's
+    WebRTC listening, hung up by the media engine on ``TicketVoided``)."""
     await tx.session.execute(delete(Ticket).where(Ticket.purchase_id == purchase.id))
     fee = await tx.session.scalar(
         select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
@@ -154,6 +155,7 @@ async def _void_ticket(tx: Tx, purchase: Purchase, now: datetime, reason: str) -
         detail=reason,
     )
     record(tx, purchase, LedgerKind.FEE_REVERSAL, now=now, amount_cents=int(fee or 0))
+    tx.tell(TicketVoided(space_id=purchase.space_id, at=now, user_id=purchase.buyer_id))
 
 
 async def request_refund(tx: Tx, purchase: Purchase, now: datetime, reason: str) -> None:

@@ -304,6 +304,12 @@ export interface SpeakerReplaced extends EventBase {
   session_id: string;
 }
 
+/** Sent only to the person concerned: their ticket for this space went back (refunded). */
+export interface TicketVoided extends EventBase {
+  type: "ticket_voided";
+  user_id: number;
+}
+
 export type SpaceEvent =
   | Snapshot
   | SpaceStarted
@@ -326,7 +332,8 @@ export type SpaceEvent =
   | AudienceCount
   | TicketsLeft
   | MediaMoved
-  | SpeakerReplaced;
+  | SpeakerReplaced
+  | TicketVoided;
 
 export type SpaceEventType = SpaceEvent["type"];
 

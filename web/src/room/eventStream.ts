@@ -34,6 +34,7 @@ const EVENT_TYPES: ReadonlySet<SpaceEventType> = new Set<SpaceEventType>([
   "tickets_left",
   "media_moved",
   "speaker_replaced",
+  "ticket_voided",
 ]);
 
 export function parseEvent(data: unknown): SpaceEvent | null {

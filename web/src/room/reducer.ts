@@ -234,6 +234,8 @@ const handlers: Handlers = {
   media_moved: (state) => state,
   // Nothing to show here: the replaced connection says so itself (useSpeaker).
   speaker_replaced: (state) => state,
+  // The audio stops by itself (the credential is refused from now on); nothing to redraw.
+  ticket_voided: (state) => state,
 };
 
 /** One person's reaction floats now (over them, or over the audience when not on stage). */
