@@ -646,23 +646,47 @@ def joined(chunks: TimedChunks) -> tuple[Int16s, npt.NDArray[np.int64], npt.NDAr
     return audio, starts, times
 
 
-def onsets(audio: Int16s, *, threshold: float, quiet_samples: int) -> list[int]:
+def tone_level(audio: Int16s, frequency: float, window: int = 480) -> npt.NDArray[np.float64]:
+    """The level (of full scale) of one frequency, sample by sample: the audio shifted down by
+    ``frequency`` and averaged over a centred window (10 ms: a tone 100 Hz or more away is
+    ~40 dB down), so a burst is found under other speakers' steady tones."""
+    t = np.arange(len(audio)) / SAMPLE_RATE
+    shifted = audio / 32767 * np.exp(-2j * np.pi * frequency * t)
+    sums = np.concatenate(([0], np.cumsum(shifted)))
+    half = window // 2
+    ends = np.clip(np.arange(len(audio)) + half, 0, len(audio))
+    starts = np.clip(np.arange(len(audio)) - half, 0, len(audio))
+    level: npt.NDArray[np.float64] = 2 * np.abs(sums[ends] - sums[starts]) / window
+    return level
+
+
+def onsets(
+    audio: Int16s, *, threshold: float, quiet_samples: int, frequency: float | None = None
+) -> list[int]:
     """Sample indexes where the level first exceeds ``threshold`` (of full scale) after at
-    least ``quiet_samples`` below it."""
-    loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > threshold * 32767)
+    least ``quiet_samples`` below it: the level of the whole signal, or of ``frequency``."""
+    if frequency is None:
+        level = np.abs(audio.astype(np.int32)) / 32767
+    else:
+        level = tone_level(audio, frequency)
+    loud = np.flatnonzero(level > threshold)
     if len(loud) == 0:
         return []
     first = np.concatenate(([True], np.diff(loud) > quiet_samples))
     return [int(i) for i in loud[first]]
 
 
-def timed_onsets(chunks: TimedChunks, *, threshold: float, quiet_samples: int) -> list[float]:
+def timed_onsets(
+    chunks: TimedChunks, *, threshold: float, quiet_samples: int, frequency: float | None = None
+) -> list[float]:
     """Wall-clock times of the onsets in a stream of timed chunks: the time its chunk was
     handed over plus the onset's offset inside the chunk (a chunk's time is its first
     sample's)."""
     audio, starts, times = joined(chunks)
     found: list[float] = []
-    for index in onsets(audio, threshold=threshold, quiet_samples=quiet_samples):
+    for index in onsets(
+        audio, threshold=threshold, quiet_samples=quiet_samples, frequency=frequency
+    ):
         chunk = int(np.searchsorted(starts, index, side="right")) - 1
         found.append(float(times[chunk] + (index - starts[chunk]) / SAMPLE_RATE))
     return found

@@ -1,34 +1,62 @@
-"""Stage cost: the server's CPU per speaker for spaces of 1, 5 and 13 speakers.
+"""Stage cost: the server's CPU per speaker for spaces of 1, 5 and 13 speakers, beside Janus.
 
 ``salon serve`` runs as a child process (SQLite in a temp dir, 127.0.0.1, a free port), so
 its CPU time can be read alone from /proc/<pid>/stat (user + system, every thread: the
-event loop, aiortc's decoder threads, FFmpeg). For each stage size a fresh space is built
-through the API, N aiortc bots in this process join its stage and play a steady tone each,
-and after a settling period the server's CPU is read over ``--seconds``. Two baselines come
-first: the idle server, and a live space with no speaker (mixer clock + AAC of silence).
+event loop, aiortc's decoder threads, FFmpeg). So does Debian's ``janus`` (bench/janus.py),
+with a 48 kHz AudioBridge room as the reference: the same open-source job (each participant
+sends Opus, the server decodes, mixes and encodes a mix-minus for each) done in C.
 
-Per speaker is reported two ways: total / N, and (total − empty-space baseline) / N.
-"Full 13-speaker spaces per core" is 100 / CPU%(13). The bots' own CPU (this process) is
-reported too: it competes with the server for this machine's cores.
+For each stage size, N aiortc bots in this process join (a fresh Salon space through the
+API, a fresh AudioBridge room through Janus' HTTP API) and each plays a steady tone; after a
+settling period the server's CPU is read over ``--seconds``. Salon and Janus take turns,
+``--runs`` times per size, the order swapped each run, so both see the same noise from the
+rest of this shared machine; the figures are medians with their spread (min–max).
 
-Run: .venv/bin/python -m bench.stage_cost [--sizes 1,5,13] [--seconds 10]
+Speaker → speaker delay, on both servers alike: bot 0 also plays a 3 kHz burst once a
+second (300 ms, starting on a 20 ms frame) over its tone; bot 1 keeps what it hears with
+each frame's arrival time, and the burst's onset is found by the level *of 3 kHz* (the other
+bots' tones are 220–1,540 Hz). Delay = onset heard − the moment bot 0 handed that frame to
+WebRTC (``PcmTrack.sent_at``), as in bench.latency's "bot to bot".
+
+Two Salon baselines come first: the idle server, and a live space with no speaker (mixer
+clock + AAC of silence). Per speaker is reported two ways: total / N, and (total −
+empty-space baseline) / N. "Full 13-speaker spaces per core" is 100 / CPU%(13). The bots'
+own CPU (this process) is reported too: it competes with the servers for this machine's cores.
+
+``--profile``: py-spy (if installed next to this Python) samples the Salon server at the
+largest size for one more window after its first measured one, and the top frames are printed.
+
+Run: .venv/bin/python -m bench.stage_cost [--sizes 1,5,13] [--runs 3] [--seconds 10]
+     [--no-janus] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 
 from bench.common import (
     CpuMeter,
     ServerProcess,
     TimedSpeaker,
     build_stage,
+    first_after,
     listener_url,
     machine,
     process_rss_bytes,
@@ -36,13 +64,27 @@ from bench.common import (
     save,
     server_process,
     show,
+    summary_ms,
+    timed_onsets,
 )
+from bench.janus import JanusProcess, JanusSpeaker, create_room, janus_process
 from salon.bots.tracks import PcmTrack, tone
 from salon.media.hls.encoder import AacEncoder
 from salon.media.mixer import Mixer
 from salon.media.pcm import FRAME_SAMPLES, SAMPLE_RATE
 
 FRAMES_PER_SECOND = SAMPLE_RATE // FRAME_SAMPLES
+#: Each bot's steady tone: 12 of them sum below full scale, so no clipping (in either
+#: mixer) smears energy into the burst's band.
+TONE_LEVEL = 0.05
+BURST_HZ = 3000.0
+BURST_LEVEL = 0.3
+BURST_S = 0.3
+PERIOD_S = 1.0  # one burst a second; the tones loop over the same second, seamlessly
+THRESHOLD = 0.1  # of full scale, of the 3 kHz level
+QUIET = int(0.2 * SAMPLE_RATE)
+#: Where the burst starts in its period: on a frame, so its onset is one frame's send time.
+BURST_AT = round((PERIOD_S - BURST_S) * FRAMES_PER_SECOND) * FRAME_SAMPLES
 
 
 def components(frames: int = 500) -> dict[str, float]:
@@ -100,6 +142,88 @@ def components(frames: int = 500) -> dict[str, float]:
     }
 
 
+def spread(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "median": round(float(np.median(values)), 2),
+        "min": round(min(values), 2),
+        "max": round(max(values), 2),
+    }
+
+
+def fmt_spread(value: dict[str, float] | None, digits: int = 2) -> str:
+    if not value:
+        return "—"
+    median, low, high = (f"{value[k]:.{digits}f}" for k in ("median", "min", "max"))
+    return median if low == high else f"{median} ({low}–{high})"
+
+
+# ---------------------------------------------------------------- one stage
+
+
+def bot_tracks(size: int) -> list[PcmTrack]:
+    """A steady tone per bot (220, 330, … Hz); bot 0's carries the bursts when someone can
+    hear them."""
+    tones = [tone(220.0 + 110.0 * index, PERIOD_S, level=TONE_LEVEL) for index in range(size)]
+    if size > 1:
+        burst = tone(BURST_HZ, BURST_S, level=BURST_LEVEL)
+        tones[0][BURST_AT : BURST_AT + len(burst)] += burst
+    return [PcmTrack(pcm) for pcm in tones]
+
+
+#: A stage on one server: its bots connected (bot 1 keeping what it hears), torn down after.
+StageOf = Callable[[list[PcmTrack]], AbstractAsyncContextManager[list[TimedSpeaker]]]
+
+
+def salon_stage(server: ServerProcess) -> StageOf:
+    @asynccontextmanager
+    async def stage(tracks: list[PcmTrack]) -> AsyncIterator[list[TimedSpeaker]]:
+        built = await build_stage(server.url, len(tracks), title=f"{len(tracks)} speakers")
+        bots = [
+            TimedSpeaker(server.url, built.space_id, token, track, keep=index == 1, ice_servers=[])
+            for index, (token, track) in enumerate(zip(built.tokens, tracks, strict=True))
+        ]
+        try:
+            for bot in bots:
+                await bot.connect()
+            yield bots
+        finally:
+            for bot in bots:
+                await bot.hang_up()
+            await built.end()
+            await built.close()
+
+    return stage
+
+
+def janus_stage(janus: JanusProcess) -> StageOf:
+    @asynccontextmanager
+    async def stage(tracks: list[PcmTrack]) -> AsyncIterator[list[TimedSpeaker]]:
+        room = await create_room(janus.url)
+        bots: list[TimedSpeaker] = [
+            JanusSpeaker(janus.url, room, track, keep=index == 1, ice_servers=[])
+            for index, track in enumerate(tracks)
+        ]
+        try:
+            for bot in bots:
+                await bot.connect()
+            yield bots
+        finally:
+            for bot in bots:
+                await bot.hang_up()
+
+    return stage
+
+
+@dataclass
+class Contender:
+    """A server measured here: its process and how a stage is built on it."""
+
+    name: str
+    pid: int
+    stage: StageOf
+    metrics_url: str | None = None  # Salon's /metrics, for its mixer's late ticks
+
+
 async def metric(url: str, name: str) -> float:
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
         text = (await client.get("/metrics")).text
@@ -109,10 +233,11 @@ async def metric(url: str, name: str) -> float:
     return 0.0
 
 
-async def measured(server: ServerProcess, seconds: float) -> dict[str, float]:
+async def measured(pid: int, seconds: float, metrics_url: str | None = None) -> dict[str, Any]:
     """Server CPU % of one core over ``seconds``, this process's CPU %, RSS, late ticks."""
-    late = await metric(server.url, "salon_mixer_late_ticks_total")
-    meter = CpuMeter(server.pid)
+    late = "salon_mixer_late_ticks_total"
+    before = await metric(metrics_url, late) if metrics_url else 0.0
+    meter = CpuMeter(pid)
     meter.start()
     own_cpu, wall = time.process_time(), time.monotonic()
     await asyncio.sleep(seconds)
@@ -121,76 +246,210 @@ async def measured(server: ServerProcess, seconds: float) -> dict[str, float]:
     return {
         "server_cpu_pct": round(server_cpu, 2),
         "bots_cpu_pct": round(own, 2),
-        "server_rss_mb": round(process_rss_bytes(server.pid) / 2**20, 1),
-        "late_ticks": await metric(server.url, "salon_mixer_late_ticks_total") - late,
+        "server_rss_mb": round(process_rss_bytes(pid) / 2**20, 1),
+        "late_ticks": (await metric(metrics_url, late) - before) if metrics_url else None,
     }
 
 
-async def empty_space(server: ServerProcess, seconds: float) -> dict[str, float]:
+async def empty_space(server: ServerProcess, seconds: float) -> dict[str, Any]:
     stage = await build_stage(server.url, 1, title="Empty")
     try:
         url = await listener_url(server.url, stage.space_id)
         async with httpx.AsyncClient(timeout=10) as client:
             (await client.get(url)).raise_for_status()  # opens the room: mixer + AAC start
         await asyncio.sleep(1.0)
-        return await measured(server, seconds)
+        return await measured(server.pid, seconds, server.url)
     finally:
         await stage.end()
         await stage.close()
 
 
-async def stage_of(
-    server: ServerProcess, size: int, seconds: float, settle: float
+def burst_delays(talker: PcmTrack, hearer: TimedSpeaker, begin: float, end: float) -> list[float]:
+    """Bot 0's burst onsets sent in [begin, end − 1 s], each to its onset heard by bot 1."""
+    period = int(PERIOD_S * SAMPLE_RATE)
+    sent = sorted(
+        t for pts, t in talker.sent_at.items() if pts % period == BURST_AT and begin < t < end - 1.0
+    )
+    heard = timed_onsets(
+        hearer.received, threshold=THRESHOLD, quiet_samples=QUIET, frequency=BURST_HZ
+    )
+    return [h - t0 for t0 in sent if (h := first_after(heard, t0, 0.5)) is not None]
+
+
+async def stage_run(
+    contender: Contender, size: int, seconds: float, settle: float, profile: Path | None
 ) -> dict[str, Any]:
-    stage = await build_stage(server.url, size, title=f"{size} speakers")
-    bots = [
-        TimedSpeaker(
-            server.url,
-            stage.space_id,
-            token,
-            PcmTrack(tone(220.0 + 110.0 * index, 2.0, level=0.1)),
-            keep=False,
-        )
-        for index, token in enumerate(stage.tokens)
-    ]
-    try:
-        for bot in bots:
-            await bot.connect()
+    tracks = bot_tracks(size)
+    async with contender.stage(tracks) as bots:
         async with asyncio.timeout(20):
             while any(bot.frames == 0 for bot in bots):  # noqa: ASYNC110 - aiortc has no event
                 await asyncio.sleep(0.1)
         await asyncio.sleep(settle)
         before = [bot.frames for bot in bots]
-        result: dict[str, Any] = await measured(server, seconds)
+        if size > 1:
+            bots[1].received.clear()
+        begin = time.time()
+        result = await measured(contender.pid, seconds, contender.metrics_url)
         frames = [bot.frames - start for bot, start in zip(bots, before, strict=True)]
         result["mix_minus_frames_per_s_per_bot_min"] = round(min(frames) / seconds, 1)
-        return result
-    finally:
-        for bot in bots:
-            await bot.hang_up()
-        await stage.end()
-        await stage.close()
+        result["per_participant_pct"] = round(result["server_cpu_pct"] / size, 3)
+        if size > 1:
+            delays = burst_delays(tracks[0], bots[1], begin, time.time())
+            result["speaker_to_speaker_s"] = [round(d, 4) for d in delays]
+        if profile is not None:
+            await py_spy(contender.pid, seconds, profile)
+    return result
 
 
-async def run(sizes: list[int], seconds: float, settle: float) -> dict[str, Any]:
-    async with server_process() as server:
+# ---------------------------------------------------------------- profile
+
+
+def py_spy_path() -> str | None:
+    """py-spy installed next to this Python (the venv), else on PATH."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+async def py_spy(pid: int, seconds: float, output: Path) -> None:
+    """Sample ``pid`` for ``seconds`` into collapsed stacks (one ``a;b;c count`` a line);
+    non-blocking, so the server is not paused at each sample."""
+    spy = py_spy_path()
+    assert spy is not None
+    process = await asyncio.create_subprocess_exec(
+        *(spy, "record", "--pid", str(pid), "--duration", str(max(1, round(seconds)))),
+        *("--rate", "100", "--nonblocking", "--format", "raw", "--output", str(output)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    await process.wait()
+
+
+#: Leaf frames that are a thread blocked, not working: py-spy's idle filter misses them here
+#: (aiortc's decoder threads, the executor's Opus workers and aiosqlite's thread wait on
+#: queues that are woken every 20 ms), so they are left out of the shares.
+WAITING = {
+    "Condition.wait (threading.py)",
+    "_worker (concurrent/futures/thread.py)",
+    "_connection_worker_thread (aiosqlite/core.py)",
+}
+
+
+def top_frames(collapsed: str, count: int = 20) -> dict[str, Any]:
+    """The frames where the busy samples were taken (self), with their share of all busy
+    samples and of those they were anywhere on the stack in (total)."""
+    own: Counter[str] = Counter()
+    anywhere: Counter[str] = Counter()
+    busy = waiting = 0
+    for line in collapsed.splitlines():
+        stack, _, number = line.rpartition(" ")
+        if not stack or not number.isdigit():
+            continue
+        frames = [_without_line(frame) for frame in stack.split(";")]
+        if frames[-1] in WAITING:
+            waiting += int(number)
+            continue
+        busy += int(number)
+        own[frames[-1]] += int(number)
+        for frame in set(frames):
+            anywhere[frame] += int(number)
+    return {
+        "waiting_samples_left_out_pct": round(100 * waiting / max(busy + waiting, 1), 1),
+        "top_frames": [
+            {
+                "frame": frame,
+                "self_pct": round(100 * n / busy, 1),
+                "total_pct": round(100 * anywhere[frame] / busy, 1),
+            }
+            for frame, n in own.most_common(count)
+        ],
+    }
+
+
+def _without_line(frame: str) -> str:
+    """``recv (aiortc/rtcrtpsender.py:123)`` → ``recv (aiortc/rtcrtpsender.py)``, with the
+    path from the package on (no site-packages prefix)."""
+    name, _, where = frame.partition(" (")
+    where = where.rstrip(")").rsplit(":", 1)[0]
+    for marker in ("site-packages/", "/src/", "/lib/python"):
+        if marker in where:
+            where = where.split(marker, 1)[1]
+            break
+    return f"{name} ({where})" if where else name
+
+
+# ---------------------------------------------------------------- runs
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    async with contextlib.AsyncExitStack() as stack:
+        server = await stack.enter_async_context(server_process())
+        contenders = [Contender("salon", server.pid, salon_stage(server), server.url)]
+        if args.janus:
+            janus = await stack.enter_async_context(janus_process())
+            contenders.append(Contender("janus", janus.pid, janus_stage(janus)))
         await asyncio.sleep(1.0)
-        idle = await measured(server, min(seconds, 5.0))
-        empty = await empty_space(server, seconds)
-        by_size: dict[int, dict[str, Any]] = {}
-        for size in sizes:
-            by_size[size] = await stage_of(server, size, seconds, settle)
-            await asyncio.sleep(1.0)
-    base = empty["server_cpu_pct"]
-    for size, row in by_size.items():
-        row["per_speaker_pct"] = round(row["server_cpu_pct"] / size, 2)
-        row["marginal_per_speaker_pct"] = round((row["server_cpu_pct"] - base) / size, 2)
+        others = [CpuMeter(c.pid) for c in contenders[1:]]  # Janus' idle, in the same window
+        for meter in others:
+            meter.start()
+        idle = await measured(server.pid, min(args.seconds, 5.0), server.url)
+        for meter in others:
+            idle["janus_cpu_pct"] = round(meter.stop(), 2)
+        empty = await empty_space(server, args.seconds)
+        runs: dict[int, dict[str, list[dict[str, Any]]]] = {}
+        profile: dict[str, Any] | None = None
+        for size in args.sizes:
+            runs[size] = {c.name: [] for c in contenders}
+            for index in range(args.runs):
+                for contender in contenders if index % 2 == 0 else contenders[::-1]:
+                    wants_profile = (
+                        args.profile and contender.name == "salon" and size == max(args.sizes)
+                    )
+                    with tempfile.TemporaryDirectory(prefix="salon-bench-spy-") as tmp:
+                        output = Path(tmp) / "stacks.txt" if wants_profile and not index else None
+                        row = await stage_run(contender, size, args.seconds, args.settle, output)
+                        if output is not None:
+                            text = output.read_text() if output.exists() else ""
+                            profile = {"speakers": size, **top_frames(text)}
+                    runs[size][contender.name].append(row)
+                    await asyncio.sleep(1.0)
     return {
         "idle_server": idle,
         "empty_space": empty,
-        "stages": by_size,
+        "stages": {size: summarised(by_server, size, empty) for size, by_server in runs.items()},
         "components_pct_of_core": components(),
+        "salon_profile": profile,
     }
+
+
+def summarised(
+    by_server: dict[str, list[dict[str, Any]]], size: int, empty: dict[str, Any]
+) -> dict[str, Any]:
+    """Per server: the runs, and medians (min–max) of CPU per participant and the delays of
+    every run together; Salon's CPU over Janus', run by run (the runs are paired)."""
+    out: dict[str, Any] = {}
+    for name, rows in by_server.items():
+        delays = [d for row in rows for d in row.pop("speaker_to_speaker_s", [])]
+        cpu = [row["server_cpu_pct"] for row in rows]
+        out[name] = {
+            "server_cpu_pct": spread(cpu),
+            "per_participant_pct": spread([c / size for c in cpu]),
+            "speaker_to_speaker_ms": summary_ms(delays) if size > 1 else None,
+            "runs": rows,
+        }
+    salon = out["salon"]
+    salon["marginal_per_speaker_pct"] = spread(
+        [(c - empty["server_cpu_pct"]) / size for c in (r["server_cpu_pct"] for r in salon["runs"])]
+    )
+    if "janus" in out:
+        pairs = zip(salon["runs"], out["janus"]["runs"], strict=True)
+        out["salon_over_janus_cpu"] = spread(
+            [s["server_cpu_pct"] / max(j["server_cpu_pct"], 0.01) for s, j in pairs]
+        )
+    return out
+
+
+def median_of(rows: list[dict[str, Any]], key: str) -> float:
+    return round(float(np.median([row[key] for row in rows])), 1)
 
 
 def report(result: dict[str, Any], args: argparse.Namespace, host: dict[str, Any]) -> None:
@@ -202,18 +461,41 @@ def report(result: dict[str, Any], args: argparse.Namespace, host: dict[str, Any
          f"{empty['bots_cpu_pct']:.1f}", empty["server_rss_mb"], "—", empty["late_ticks"]),
     ]  # fmt: skip
     for size, row in stages.items():
+        salon, runs = row["salon"], row["salon"]["runs"]
         rows.append(
-            (f"{size} speaker{'s' if size > 1 else ''}", size, f"{row['server_cpu_pct']:.1f}",
-             f"{row['per_speaker_pct']:.2f}", f"{row['marginal_per_speaker_pct']:.2f}",
-             f"{row['bots_cpu_pct']:.1f}", row["server_rss_mb"],
-             row["mix_minus_frames_per_s_per_bot_min"], row["late_ticks"])
+            (f"{size} speaker{'s' if size > 1 else ''}", size,
+             fmt_spread(salon["server_cpu_pct"], 1),
+             f"{salon['per_participant_pct']['median']:.2f}",
+             f"{salon['marginal_per_speaker_pct']['median']:.2f}", median_of(runs, "bots_cpu_pct"),
+             max(r["server_rss_mb"] for r in runs),
+             min(r["mix_minus_frames_per_s_per_bot_min"] for r in runs),
+             sum(r["late_ticks"] for r in runs))
         )  # fmt: skip
     show(
-        f"Server CPU (% of one core) over {args.seconds:g} s per stage size",
+        f"Salon: server CPU (% of one core) over {args.seconds:g} s, median (min–max) of "
+        f"{args.runs} run{'s' if args.runs > 1 else ''} per stage size",
         ["space", "speakers", "server CPU %", "per speaker %", "marginal / speaker %",
          "bots CPU %", "server RSS MB", "mix fps/bot (min)", "late ticks"],
         rows,
     )  # fmt: skip
+    if args.janus:
+        show(
+            f"Salon beside Janus AudioBridge (48 kHz), median (min–max) of {args.runs} paired "
+            f"runs; Janus idle {idle['janus_cpu_pct']:.2f} % of a core",
+            ["speakers", "Salon CPU / participant %", "Janus CPU / participant %",
+             "Salon ÷ Janus", "Salon delay ms, median (p95)", "Janus delay ms, median (p95)",
+             "bursts"],
+            [
+                (size, fmt_spread(row["salon"]["per_participant_pct"]),
+                 fmt_spread(row["janus"]["per_participant_pct"]),
+                 fmt_spread(row["salon_over_janus_cpu"]),
+                 fmt_delay(row["salon"]["speaker_to_speaker_ms"]),
+                 fmt_delay(row["janus"]["speaker_to_speaker_ms"]),
+                 "/".join(str((row[n]["speaker_to_speaker_ms"] or {}).get("n", "—"))
+                          for n in ("salon", "janus")))
+                for size, row in stages.items()
+            ],
+        )  # fmt: skip
     parts = result["components_pct_of_core"]
     show(
         "What single steps cost (% of one core, at 50 frames/s, measured in this process)",
@@ -225,34 +507,65 @@ def report(result: dict[str, Any], args: argparse.Namespace, host: dict[str, Any
             ("AAC encode of the program (per space)", parts["aac_encode_pct"]),
         ],
     )
+    profile = result["salon_profile"]
+    if profile is not None:
+        show(
+            f"py-spy: Salon server at {profile['speakers']} speakers, top frames by own busy "
+            f"samples (waits left out: {profile['waiting_samples_left_out_pct']} % of samples)",
+            ["frame", "self %", "total %"],
+            [(f["frame"], f["self_pct"], f["total_pct"]) for f in profile["top_frames"]],
+        )
     data: dict[str, Any] = {
-        "parameters": {"sizes": args.sizes, "seconds": args.seconds, "settle_s": args.settle},
+        "parameters": {
+            "sizes": args.sizes,
+            "runs": args.runs,
+            "seconds": args.seconds,
+            "settle_s": args.settle,
+            "janus": args.janus,
+        },
         **result,
     }
     largest = max(stages) if stages else None
     if largest is not None:
-        cpu = stages[largest]["server_cpu_pct"]
+        cpu = stages[largest]["salon"]["server_cpu_pct"]["median"]
         data["full_spaces_per_core"] = {"speakers": largest, "spaces": round(100 / cpu, 1)}
-        print(f"full {largest}-speaker spaces per core = 100 / {cpu:.1f} = {100 / cpu:.1f}")
+        print(f"full {largest}-speaker Salon spaces per core = 100 / {cpu:.1f} = {100 / cpu:.1f}")
     path = save("stage_cost", data, host=host)
     print(f"saved {path.relative_to(path.parent.parent.parent)}")
+
+
+def fmt_delay(summary: dict[str, Any] | None) -> str:
+    if not summary or not summary.get("n"):
+        return "—"
+    return f"{summary['median_ms']:.1f} ({summary['p95_ms']:.1f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1,5,13", help="stage sizes, comma-separated (1-13)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="measuring time per size")
-    parser.add_argument("--settle", type=float, default=3.0, help="seconds before measuring")
+    parser.add_argument("--runs", type=int, default=3, help="paired runs per size (1-10)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per run")
+    parser.add_argument("--settle", type=float, default=2.0, help="seconds before measuring")
+    parser.add_argument(
+        "--no-janus", dest="janus", action="store_false", help="Salon alone, no Janus"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the Salon server at the largest size"
+    )
     args = parser.parse_args()
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     if not sizes or not all(1 <= s <= 13 for s in sizes):
         parser.error("sizes are 1 to 13")
-    if not 1 <= args.seconds <= 60:
-        parser.error("--seconds is 1 to 60")
+    if not 1 <= args.seconds <= 60 or not 1 <= args.runs <= 10:
+        parser.error("--seconds is 1 to 60, --runs 1 to 10")
+    if args.janus and shutil.which("janus") is None:
+        parser.error("janus is not installed (apt-get install janus), or use --no-janus")
+    if args.profile and py_spy_path() is None:
+        parser.error("--profile needs py-spy (.venv/bin/pip install py-spy)")
     args.sizes = sizes
     host = machine()
     with quiet_logs():
-        result = asyncio.run(run(sizes, args.seconds, args.settle))
+        result = asyncio.run(run(args))
     report(result, args, host)
 
 
