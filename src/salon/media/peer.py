@@ -41,12 +41,21 @@ OUTBOUND_FRAMES = 3
 #: stage; the mixer already turns a late packet into a moment of silence, so one is enough.
 JITTER_PACKETS = 1
 
+#: Packets aiortc's jitter buffer spans (a power of two). It hands out nothing past a missing
+#: packet until a packet this far ahead arrives, and from then on one frame per packet, so the
+#: span bounds both the silence a lost packet costs and the delay it leaves behind for good: 16
+#: (what Salon had) meant up to 300 ms of each, heard as holes over a 5 % lossy link
+#: (tests/media/test_interop_gstreamer.py). 4 bounds both to 60 ms, like the mixer's own buffer.
+JITTER_CAPACITY = 4
+
 
 def _shorten_jitter_buffer(receiver: Any) -> None:
     # aiortc does not expose the setting; its receiver keeps the buffer in a private attribute.
     attribute = "_RTCRtpReceiver__jitter_buffer"
     if hasattr(receiver, attribute):
-        setattr(receiver, attribute, JitterBuffer(capacity=16, prefetch=JITTER_PACKETS))
+        setattr(
+            receiver, attribute, JitterBuffer(capacity=JITTER_CAPACITY, prefetch=JITTER_PACKETS)
+        )
     else:
         log.warning("aiortc changed: cannot shorten the audio jitter buffer")
 
