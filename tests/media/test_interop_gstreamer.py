@@ -132,7 +132,6 @@ async def test_a_gstreamer_whip_publisher_is_heard_over_ll_hls(server: Server) -
     assert {"event": "deleted", "status": 204} in gst.events
 
 
-@pytest.mark.xfail(reason="trickle ICE (PATCH, RFC 8840) lands in a parallel branch", strict=False)
 async def test_a_gstreamer_publisher_trickles_its_candidates(server: Server) -> None:
     """The offer goes out before any candidate; each follows as a PATCH, answered 204."""
     _, speaker, sid = await _space_with_speaker(server)
