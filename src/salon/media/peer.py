@@ -8,7 +8,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import av
 import numpy as np
@@ -30,9 +30,15 @@ log = logging.getLogger(__name__)
 
 aiortc_fixes.apply()
 
-#: Mix frames waiting to be sent to one speaker; beyond this the oldest are dropped so the
+if TYPE_CHECKING:
+    #: An Opus packet for aiortc's sender (no container stream behind it).
+    OpusPacket: TypeAlias = av.Packet[Any]
+
+#: Mix packets waiting to be sent to one speaker; beyond this the oldest are dropped so the
 #: delay a speaker hears can never build up.
 OUTBOUND_FRAMES = 3
+
+TIME_BASE = Fraction(1, SAMPLE_RATE)
 
 
 #: Audio packets aiortc holds before decoding. Its default of 4 adds 80 ms to every word on the
@@ -49,31 +55,41 @@ def _shorten_jitter_buffer(receiver: Any) -> None:
         log.warning("aiortc changed: cannot shorten the audio jitter buffer")
 
 
-class MixMinusTrack(MediaStreamTrack):
-    """The audio a speaker hears: fed one 20 ms frame per mixer tick, paced by the mixer clock."""
+class PacketTrack(MediaStreamTrack):
+    """Opus packets already encoded by the room, paced by the mixer clock.
+
+    ``recv`` yields ``av.Packet``s, so aiortc's sender only packs them into RTP: no encoder
+    run in an executor per frame, and no audio level computed in Python per frame.
+    """
 
     kind = "audio"
 
     def __init__(self) -> None:
         super().__init__()
-        self._frames: asyncio.Queue[Pcm] = asyncio.Queue(maxsize=OUTBOUND_FRAMES)
-        self._pts = 0
+        self._packets: asyncio.Queue[OpusPacket] = asyncio.Queue(maxsize=OUTBOUND_FRAMES)
 
-    def feed(self, pcm: Pcm) -> None:
-        if self._frames.full():
-            self._frames.get_nowait()
-        self._frames.put_nowait(pcm)
+    def feed(self, packet: OpusPacket) -> None:
+        """Queue one 20 ms packet (``pts`` in samples at 48 kHz, the room's clock)."""
+        if self._packets.full():
+            self._packets.get_nowait()
+        self._packets.put_nowait(packet)
 
-    async def recv(self) -> av.AudioFrame:
+    async def recv(self) -> OpusPacket:
         if self.readyState != "live":
             raise MediaStreamError
-        pcm = await self._frames.get()
-        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        frame.time_base = Fraction(1, SAMPLE_RATE)
-        frame.pts = self._pts
-        self._pts += len(pcm)
-        return frame
+        return await self._packets.get()
+
+
+def opus_packet(payload: bytes, pts: int) -> OpusPacket:
+    """An Opus payload as the ``av.Packet`` aiortc's sender packs (RTP timestamp from pts)."""
+    packet = av.Packet(payload)
+    packet.pts = pts
+    packet.time_base = TIME_BASE
+    return packet
+
+
+class MixMinusTrack(PacketTrack):
+    """The audio a speaker hears: the program, or their own mix-minus while they speak."""
 
 
 class StagePeer:

@@ -7,11 +7,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from salon.media.encoding import StageEncoding
 from salon.media.hls.stream import LiveStream
 from salon.media.levels import ActiveSpeakers
 from salon.media.mixer import Mixer
-from salon.media.pcm import FRAME_MS
-from salon.media.peer import StagePeer
+from salon.media.pcm import FRAME_MS, FRAME_SAMPLES, Pcm
+from salon.media.peer import StagePeer, opus_packet
 from salon.metrics import MIXER_LATE_TICKS, STAGE_PEERS
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ class Room:
     """The mixer clock and everything it drives, for one space.
 
     Every 20 ms: one frame from each speaker (silence if late), each speaker gets everyone
-    else, listeners get everyone, and who is speaking is reported when it changes.
+    else, listeners get everyone, and who is speaking is reported when it changes. The
+    program is Opus-encoded once per tick for every quiet stage member (see encoding.py).
     """
 
     def __init__(
@@ -59,6 +61,9 @@ class Room:
         self.ticketed = ticketed
         self.stream = stream
         self.mixer = Mixer()
+        self.encoding = StageEncoding()
+        #: The room's sample clock: the pts (so the RTP timestamp) of each tick's packets.
+        self._pts = 0
         self.speakers = ActiveSpeakers()
         self.peers: dict[int, StagePeer] = {}
         self._muted: dict[int, bool] = {}
@@ -86,14 +91,24 @@ class Room:
 
     def tick(self, now: float) -> None:
         mix = self.mixer.tick()
-        for user_id, peer in self.peers.items():
-            minus = mix.minus.get(user_id)
-            if minus is not None:
-                peer.outbound.feed(minus)
+        self._send(mix.program, mix.minus, mix.levels)
         self.stream.push(mix.program)
         speaking = self.speakers.update(mix.levels, now)
         if speaking is not None:
             self._on_speaking(self.space_id, sorted(speaking))
+
+    def _send(self, program: Pcm, minus: dict[int, Pcm], levels: dict[int, float]) -> None:
+        pts = self._pts
+        self._pts += FRAME_SAMPLES
+        if not self.peers:
+            return
+        encoded = self.encoding.tick(program, minus, levels, self.peers)
+        shared = None if encoded.program is None else opus_packet(encoded.program, pts)
+        for user_id, peer in self.peers.items():
+            own = encoded.own.get(user_id)
+            packet = shared if own is None else opus_packet(own, pts)
+            if packet is not None:
+                peer.outbound.feed(packet)
 
     async def connect(self, user_id: int, offer_sdp: str, *, muted: bool) -> StagePeer:
         """Open a speaker's connection; a new one replaces any they had (a reconnect)."""
@@ -118,6 +133,7 @@ class Room:
         if self.peers.get(peer.user_id) is peer:
             del self.peers[peer.user_id]
             self.mixer.remove_input(peer.user_id)
+            self.encoding.forget(peer.user_id)
         STAGE_PEERS.dec()
 
     def set_muted(self, user_id: int, muted: bool) -> None:
