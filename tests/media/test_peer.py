@@ -5,19 +5,23 @@ from __future__ import annotations
 from aiortc import RTCPeerConnection
 
 from salon.media.hls.stream import LiveStream
-from salon.media.peer import JITTER_PACKETS, _shorten_jitter_buffer
+from salon.media.peer import StagePeer
 from salon.media.room import Room
 
 
-async def test_the_audio_jitter_buffer_is_shortened() -> None:
-    pc = RTCPeerConnection()
+async def test_the_microphone_is_decoded_inline_by_salon() -> None:
+    peer = StagePeer(user_id=7, ice_servers=[], on_audio=lambda *_: None, on_closed=lambda _: None)
+    client = RTCPeerConnection()
     try:
-        receiver = pc.addTransceiver("audio").receiver
-        _shorten_jitter_buffer(receiver)
+        client.addTransceiver("audio", direction="sendrecv")
+        await client.setLocalDescription(await client.createOffer())
+        await peer.answer(client.localDescription.sdp)
+        receiver = peer._pc.getTransceivers()[0].receiver
         buffer = receiver._RTCRtpReceiver__jitter_buffer  # type: ignore[attr-defined]
-        assert buffer._prefetch == JITTER_PACKETS
+        assert buffer.sink is peer.inbound
     finally:
-        await pc.close()
+        await peer.close()
+        await client.close()
 
 
 async def test_a_mute_heard_while_connecting_wins_over_the_older_database_value() -> None:

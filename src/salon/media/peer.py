@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Callable
@@ -11,7 +10,6 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import av
-import numpy as np
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
@@ -19,10 +17,10 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError
 
 from salon.media import aiortc_fixes
+from salon.media.inbound import InboundAudio
 from salon.media.offer import UnusableOffer, check_offer, opus_only
 from salon.media.pcm import SAMPLE_RATE, Pcm
 
@@ -39,20 +37,6 @@ if TYPE_CHECKING:
 OUTBOUND_FRAMES = 3
 
 TIME_BASE = Fraction(1, SAMPLE_RATE)
-
-
-#: Audio packets aiortc holds before decoding. Its default of 4 adds 80 ms to every word on the
-#: stage; the mixer already turns a late packet into a moment of silence, so one is enough.
-JITTER_PACKETS = 1
-
-
-def _shorten_jitter_buffer(receiver: Any) -> None:
-    # aiortc does not expose the setting; its receiver keeps the buffer in a private attribute.
-    attribute = "_RTCRtpReceiver__jitter_buffer"
-    if hasattr(receiver, attribute):
-        setattr(receiver, attribute, JitterBuffer(capacity=16, prefetch=JITTER_PACKETS))
-    else:
-        log.warning("aiortc changed: cannot shorten the audio jitter buffer")
 
 
 class PacketTrack(MediaStreamTrack):
@@ -95,7 +79,8 @@ class MixMinusTrack(PacketTrack):
 class StagePeer:
     """A server-side RTCPeerConnection for one speaker (aiortc).
 
-    ``on_audio(user_id, pcm)`` receives their decoded microphone as 48 kHz mono; ``on_closed``
+    ``on_audio(user_id, pcm)`` receives their decoded microphone as 48 kHz mono, called on the
+    event loop as each packet arrives (inbound.py); ``on_closed``
     is called once when the connection fails or is closed, from either side.
     """
 
@@ -111,13 +96,11 @@ class StagePeer:
         self.session_id = secrets.token_urlsafe(12)
         self.outbound = MixMinusTrack()
         self.answer_sdp = ""
-        self._on_audio = on_audio
+        self.inbound = InboundAudio(lambda pcm: on_audio(user_id, pcm))
         self._on_closed = on_closed
         self._closed = False
-        self._reader: asyncio.Task[None] | None = None
         config = RTCConfiguration([RTCIceServer(**server) for server in ice_servers])
         self._pc = RTCPeerConnection(configuration=config)
-        self._pc.on("track", self._on_track)
         self._pc.on("connectionstatechange", self._on_state)
 
     @property
@@ -145,27 +128,12 @@ class StagePeer:
         if not audio:
             await self._pc.close()
             raise UnusableOffer("the SDP offer has no audio")
-        _shorten_jitter_buffer(audio[0].receiver)
+        aiortc_fixes.decode_inline(audio[0].receiver, self.inbound)
         audio[0].sender.replaceTrack(self.outbound)
         audio[0].direction = "sendrecv"
         await self._pc.setLocalDescription(await self._pc.createAnswer())
         self.answer_sdp = str(self._pc.localDescription.sdp)
         return self.answer_sdp
-
-    def _on_track(self, track: MediaStreamTrack) -> None:
-        if track.kind == "audio" and self._reader is None:
-            self._reader = asyncio.create_task(self._read(track), name=f"peer-{self.user_id}")
-
-    async def _read(self, track: MediaStreamTrack) -> None:
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-        with contextlib.suppress(MediaStreamError, asyncio.CancelledError):
-            while True:
-                frame = await track.recv()
-                if not isinstance(frame, av.AudioFrame):
-                    continue
-                for mono in resampler.resample(frame):
-                    pcm = np.ascontiguousarray(mono.to_ndarray().reshape(-1), dtype=np.int16)
-                    self._on_audio(self.user_id, pcm)
 
     async def _on_state(self) -> None:
         if self._pc.connectionState in ("failed", "closed"):
@@ -175,8 +143,6 @@ class StagePeer:
         if self._closed:
             return
         self._closed = True
-        if self._reader is not None:
-            self._reader.cancel()
         self.outbound.stop()
         await self._pc.close()
         self._on_closed(self)
