@@ -13,7 +13,8 @@ from salon.media.levels import ActiveSpeakers
 from salon.media.mixer import Mixer
 from salon.media.pcm import FRAME_MS, FRAME_SAMPLES, Pcm
 from salon.media.peer import StagePeer, opus_packet
-from salon.metrics import MIXER_LATE_TICKS, STAGE_PEERS
+from salon.media.viewer import ProgramViewer
+from salon.metrics import MIXER_LATE_TICKS, STAGE_PEERS, WHEP_VIEWERS
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ class Room:
         self._pts = 0
         self.speakers = ActiveSpeakers()
         self.peers: dict[int, StagePeer] = {}
+        #: WHEP viewers by session id: the program mix over WebRTC, nothing up.
+        self.viewers: dict[str, ProgramViewer] = {}
         self._muted: dict[int, bool] = {}
         self._ice_servers = ice_servers
         self._on_speaking = on_speaking
@@ -100,10 +103,13 @@ class Room:
     def _send(self, program: Pcm, minus: dict[int, Pcm], levels: dict[int, float]) -> None:
         pts = self._pts
         self._pts += FRAME_SAMPLES
-        if not self.peers:
-            return
-        encoded = self.encoding.tick(program, minus, levels, self.peers)
+        if not self.peers and not self.viewers:
+            return  # no Opus at all for an empty audience
+        encoded = self.encoding.tick(program, minus, levels, self.peers, viewers=len(self.viewers))
         shared = None if encoded.program is None else opus_packet(encoded.program, pts)
+        if shared is not None:
+            for viewer in self.viewers.values():
+                viewer.feed(shared)
         for user_id, peer in self.peers.items():
             own = encoded.own.get(user_id)
             packet = shared if own is None else opus_packet(own, pts)
@@ -136,6 +142,42 @@ class Room:
             self.encoding.forget(peer.user_id)
         STAGE_PEERS.dec()
 
+    async def watch(self, offer_sdp: str, *, user_id: int | None) -> ProgramViewer:
+        """Open a WHEP viewer of the program mix (raises UnusableOffer). A person may watch
+        from several devices; the caller enforces any cap."""
+        viewer = ProgramViewer(
+            user_id=user_id, ice_servers=self._ice_servers, on_closed=self._forget_viewer
+        )
+        await viewer.answer(offer_sdp)
+        self.viewers[viewer.session_id] = viewer
+        WHEP_VIEWERS.inc()
+        return viewer
+
+    def _forget_viewer(self, viewer: ProgramViewer) -> None:
+        if self.viewers.get(viewer.session_id) is viewer:
+            del self.viewers[viewer.session_id]
+            WHEP_VIEWERS.dec()
+
+    async def hang_up_viewer(self, session_id: str) -> bool:
+        viewer = self.viewers.get(session_id)
+        if viewer is None:
+            return False
+        await viewer.close()
+        return True
+
+    async def hang_up_viewers_of(self, user_id: int) -> int:
+        """Close every WHEP session of a person here; returns how many there were."""
+        theirs = [v for v in self.viewers.values() if v.user_id == user_id]
+        for viewer in theirs:
+            await viewer.close()
+        return len(theirs)
+
+    async def _close_all(self) -> None:
+        for peer in list(self.peers.values()):
+            await peer.close()
+        for viewer in list(self.viewers.values()):
+            await viewer.close()
+
     def set_muted(self, user_id: int, muted: bool) -> None:
         self._muted[user_id] = muted
         self.mixer.set_muted(user_id, muted)
@@ -160,11 +202,9 @@ class Room:
         self.ended = True
         if self._clock is not None:
             self._clock.cancel()
-        for peer in list(self.peers.values()):
-            await peer.close()
+        await self._close_all()
 
     async def end(self) -> None:
-        """Stop, then hang up on every speaker."""
+        """Stop, then hang up on every speaker and viewer."""
         self.stop()
-        for peer in list(self.peers.values()):
-            await peer.close()
+        await self._close_all()
