@@ -64,7 +64,10 @@ def _find_library() -> str:
 
 
 def _load() -> Any:
-    lib = ctypes.CDLL(_find_library())
+    # PyDLL: calls keep the GIL. Each call is short (well under a millisecond) and made on
+    # the event loop; releasing the GIL would let any other busy thread take it for up to
+    # the switch interval (5 ms) per call, a delay the mixer clock would feel every tick.
+    lib = ctypes.PyDLL(_find_library())
     void_p, char_p = ctypes.c_void_p, ctypes.c_char_p
     lib.opus_get_version_string.restype = char_p
     lib.opus_strerror.restype = char_p
