@@ -11,12 +11,12 @@ The server runs in this process (uvicorn in a thread, as in tests/harness.py), s
 probes can be attached to it, wrapping attributes at run time only (src/ is not changed):
 
     t0  A hands the frame to its WebRTC sender               (PcmTrack.sent_at)
-    t1  the server pushes A's decoded audio into the mixer   (StagePeer._on_audio)
+    t1  the server pushes A's decoded audio into the mixer   (InboundAudio._on_pcm)
     t2  the mixer clock feeds B's mix-minus frame            (MixMinusTrack.feed)
     t3  the server's WebRTC sender takes that frame for B    (MixMinusTrack.recv)
     t4  B's bot receives the decoded frame                   (TimedSpeaker)
 
-t1-t0 is Opus + loopback + the server's aiortc receive jitter buffer + decode; t2-t1 the
+t1-t0 is Opus + loopback + the server's inline decode (inbound.py); t2-t1 the
 mixer's own buffer plus the wait for the 20 ms tick; t3-t2 the outbound queue; t4-t3 Opus +
 loopback + the *bot's* aiortc jitter buffer + decode. "Server-added" is t3-t0.
 
@@ -55,6 +55,7 @@ from bench.common import (
 )
 from salon.bots.listener import PartDecoder
 from salon.bots.tracks import PcmTrack, tone
+from salon.media.opus import OpusDecoder
 from salon.media.pcm import FRAME_SAMPLES, SAMPLE_RATE
 from salon.media.room import Room
 
@@ -75,24 +76,27 @@ class ServerProbes:
         self.taken: TimedChunks = []
         #: Samples left in the talker's mixer buffer right after each tick: a standing queue.
         self.fill_after_tick: list[int] = []
-        talker_peer, outbound = room.peers[talker], room.peers[hearer].outbound
-        on_audio, feed, recv = talker_peer._on_audio, outbound.feed, outbound.recv
+        inbound, outbound = room.peers[talker].inbound, room.peers[hearer].outbound
+        on_pcm, feed, recv = inbound._on_pcm, outbound.feed, outbound.recv
+        # The server sends Opus packets: decoded here (one decoder per probe point, each fed
+        # every packet in order) to find the onsets in them.
+        fed_decoder, taken_decoder = OpusDecoder(), OpusDecoder()
 
-        def pushed(user_id: int, pcm: Any) -> None:
+        def pushed(pcm: Any) -> None:
             self.uplink.append((time.time(), pcm.copy()))
-            on_audio(user_id, pcm)
+            on_pcm(pcm)
 
-        def fed(pcm: Any) -> None:
-            self.mixed.append((time.time(), pcm.copy()))
+        def fed(packet: Any) -> None:
+            self.mixed.append((time.time(), fed_decoder.decode(bytes(packet))))
             self.fill_after_tick.append(room.mixer.buffered(talker))
-            feed(pcm)
+            feed(packet)
 
         async def took() -> Any:
-            frame = await recv()
-            self.taken.append((time.time(), frame.to_ndarray().reshape(-1).copy()))
-            return frame
+            packet = await recv()
+            self.taken.append((time.time(), taken_decoder.decode(bytes(packet))))
+            return packet
 
-        talker_peer._on_audio = pushed  # type: ignore[method-assign]
+        inbound._on_pcm = pushed  # type: ignore[method-assign]
         outbound.feed = fed  # type: ignore[method-assign]
         outbound.recv = took  # type: ignore[method-assign]
 

@@ -36,6 +36,7 @@ from salon.api import (
     tickets,
     users,
     webapp,
+    whep,
     whip,
 )
 from salon.api.deps import SESSION_COOKIE
@@ -239,6 +240,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         stage.router,
         media.router,
         whip.router,
+        whep.router,
         events.router,
         notifications.router,
         channels.router,

@@ -36,6 +36,12 @@ SPACES_ENDED_BY_GRACE = Counter(
     "salon_spaces_ended_by_grace_total", "Spaces ended because the host did not come back"
 )
 STAGE_PEERS = Gauge("salon_stage_peers", "Open WebRTC connections of stage members")
+WHEP_VIEWERS = Gauge(
+    "salon_whep_viewers", "Open WHEP (WebRTC) connections playing a space's program mix"
+)
+WHEP_REFUSED = Counter(
+    "salon_whep_refused_total", "WHEP offers refused because this node's viewer cap was reached"
+)
 LIVE_ROOMS = Gauge("salon_media_rooms", "Spaces whose media (mixer, LL-HLS) is running")
 MIXER_LATE_TICKS = Counter(
     "salon_mixer_late_ticks_total", "Times a mixer clock fell behind and skipped ahead"

@@ -42,7 +42,6 @@ LONGEST_QUIET = 0.200
 QUIET_LEVEL = 0.25
 WINDOW = SAMPLE_RATE // 100
 
-WHEP_PENDING = pytest.mark.xfail(reason="WHEP lands in a parallel branch", strict=False)
 
 
 @pytest.fixture(autouse=True)
@@ -149,7 +148,6 @@ async def test_a_gstreamer_publisher_trickles_its_candidates(server: Server) -> 
 # -- playing (WHEP) ---------------------------------------------------------------------------
 
 
-@WHEP_PENDING
 async def test_a_gstreamer_whep_player_hears_the_stage(
     server: Server, bot_speaking: tuple[Person, str], tmp_path: Path
 ) -> None:
@@ -222,7 +220,6 @@ async def test_a_gstreamer_publisher_over_a_lossy_link_is_heard_without_holes(
     assert_tone_without_holes(audio, GST_TONE, "the LL-HLS listener")
 
 
-@WHEP_PENDING
 async def test_a_gstreamer_whep_player_over_a_lossy_link_hears_the_stage(
     server: Server, bot_speaking: tuple[Person, str], tmp_path: Path
 ) -> None:

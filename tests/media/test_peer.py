@@ -3,41 +3,25 @@
 from __future__ import annotations
 
 from aiortc import RTCPeerConnection
-from aiortc.jitterbuffer import JitterBuffer
-from aiortc.rtp import RtpPacket
 
 from salon.media.hls.stream import LiveStream
-from salon.media.peer import JITTER_CAPACITY, JITTER_PACKETS, _shorten_jitter_buffer
+from salon.media.peer import StagePeer
 from salon.media.room import Room
 
 
-async def test_the_audio_jitter_buffer_is_shortened() -> None:
-    pc = RTCPeerConnection()
+async def test_the_microphone_is_decoded_inline_by_salon() -> None:
+    peer = StagePeer(user_id=7, ice_servers=[], on_audio=lambda *_: None, on_closed=lambda _: None)
+    client = RTCPeerConnection()
     try:
-        receiver = pc.addTransceiver("audio").receiver
-        _shorten_jitter_buffer(receiver)
+        client.addTransceiver("audio", direction="sendrecv")
+        await client.setLocalDescription(await client.createOffer())
+        await peer.answer(client.localDescription.sdp)
+        receiver = peer._pc.getTransceivers()[0].receiver
         buffer = receiver._RTCRtpReceiver__jitter_buffer  # type: ignore[attr-defined]
-        assert buffer._prefetch == JITTER_PACKETS
-        assert buffer.capacity == JITTER_CAPACITY
+        assert buffer.sink is peer.inbound
     finally:
-        await pc.close()
-
-
-def test_a_lost_packet_costs_a_moment_and_leaves_no_delay_behind() -> None:
-    buffer = JitterBuffer(capacity=JITTER_CAPACITY, prefetch=JITTER_PACKETS)
-    released: list[int | None] = []
-    for sequence in range(40):
-        if sequence == 10:
-            continue  # lost
-        packet = RtpPacket(payload_type=111, sequence_number=sequence, timestamp=sequence * 960)
-        packet._data = b"opus"  # type: ignore[attr-defined]  # what the receiver sets
-        _, frame = buffer.add(packet)
-        released.append(None if frame is None else frame.timestamp // 960)
-    # Nothing for at most 60 ms of packets after the loss (the first packet is only held) ...
-    assert released.count(None) <= 1 + 3
-    # ... and at most that much delay left behind for good (a 16-packet buffer left 280 ms).
-    assert released[-1] is not None
-    assert 39 - released[-1] <= 3
+        await peer.close()
+        await client.close()
 
 
 async def test_a_mute_heard_while_connecting_wins_over_the_older_database_value() -> None:

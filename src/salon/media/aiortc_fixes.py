@@ -7,14 +7,20 @@ server (its own certificate is ECDSA), but when Salon answers a WHIP offer it an
 handshake dies after ICE succeeded. The client list here adds the ECDHE-RSA suites with the
 same AEAD ciphers, as browsers and libwebrtc offer; as a server nothing changes (the RSA
 suites need an RSA certificate, which Salon never has).
+
+``decode_inline`` takes over a receiver's audio after depacketizing: aiortc's audio jitter
+buffer holds packets for a decoder thread that hands frames back to the event loop, which
+costs a thread hop per frame; Salon decodes each packet on arrival instead (inbound.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import aiortc
 from aiortc.rtcdtlstransport import RTCCertificate
+from aiortc.rtcrtpreceiver import RTCRtpReceiver
+from aiortc.rtp import RtpPacket
 
 #: The aiortc release these adjustments were written against and are tested with.
 AIORTC_VERSION = "1.16.0"
@@ -56,3 +62,33 @@ def apply() -> None:
 
     RTCCertificate._create_ssl_context = create_ssl_context  # type: ignore[method-assign]
     _applied = True
+
+
+class PacketSink(Protocol):
+    def receive(self, packet: RtpPacket) -> None: ...
+
+
+class _InlineDecoding:
+    """Stands where aiortc keeps a receiver's jitter buffer (``add(packet) -> (pli, frame)``)
+    and gives every packet to the sink at once; aiortc's decoder thread then never gets
+    work, sits idle and still ends with the receiver."""
+
+    __slots__ = ("sink",)
+
+    def __init__(self, sink: PacketSink) -> None:
+        self.sink = sink
+
+    def add(self, packet: RtpPacket) -> tuple[bool, None]:
+        self.sink.receive(packet)
+        return False, None
+
+
+_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+
+
+def decode_inline(receiver: RTCRtpReceiver, sink: PacketSink) -> None:
+    """Give an audio receiver's RTP packets (in arrival order) to ``sink`` instead of aiortc's
+    jitter buffer and decoder thread. Call before the connection starts receiving."""
+    if not hasattr(receiver, _JITTER_BUFFER):
+        raise RuntimeError(f"aiortc {aiortc.__version__} keeps no {_JITTER_BUFFER}")
+    setattr(receiver, _JITTER_BUFFER, _InlineDecoding(sink))

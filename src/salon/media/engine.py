@@ -23,12 +23,14 @@ from salon.events.types import (
     SpaceCancelled,
     SpaceEnded,
     Speaking,
+    TicketVoided,
     Unmuted,
 )
 from salon.media.hls.recorder import Recorder
 from salon.media.hls.stream import SEGMENT_SECONDS, LiveStream, first_msn_for
 from salon.media.room import Room
-from salon.metrics import HLS_REQUESTS, LIVE_ROOMS, RECORDING_GAPS
+from salon.media.viewer import ProgramViewer
+from salon.metrics import HLS_REQUESTS, LIVE_ROOMS, RECORDING_GAPS, WHEP_REFUSED
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,19 @@ _LEFT_WHY = {
     "removed": "a host removed you from the space",
     "banned": "a host banned you from the space",
 }
+
+
+class WhepFull(Exception):
+    """This node serves as many WHEP viewers as ``settings.whep_max_viewers`` allows (or
+    WHEP is off: 0); the viewer should play LL-HLS instead."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"this server already has its {limit} WebRTC (WHEP) listeners"
+            if limit
+            else "WebRTC (WHEP) listening is turned off on this server"
+        )
+        self.limit = limit
 
 
 def _report_gap(space_id: str, recorder: Recorder, first_msn: int) -> None:
@@ -71,6 +86,8 @@ class MediaEngine:
         #: request's hot path: keep them tiny; an exception in one is logged, not raised.
         self.listener_hooks: list[Callable[[str, str, bool], None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: WHEP offers being answered: counted against the cap before they connect.
+        self._whep_answering = 0
         self._handlers: dict[type[Event], Callable[[Any], None]] = {
             SpaceEnded: self._on_over,
             SpaceCancelled: self._on_over,
@@ -78,6 +95,7 @@ class MediaEngine:
             Unmuted: self._on_unmuted,
             RoleChanged: self._on_role_changed,
             ParticipantLeft: self._on_left,
+            TicketVoided: self._on_ticket_voided,
         }
         bus.add_listener(self._on_event)
 
@@ -104,6 +122,27 @@ class MediaEngine:
                 hook(space_id, name, via_edge)
             except Exception:
                 log.exception("listener hook failed for space %s", space_id)
+
+    def whep_viewers(self) -> int:
+        """WHEP viewers connected to this node, over all its spaces."""
+        return sum(len(room.viewers) for room in self.rooms.values())
+
+    async def watch(self, space_id: str, offer_sdp: str, *, user_id: int | None) -> ProgramViewer:
+        """Open a WHEP viewer of a live space's program mix. The room must be running here
+        (open it as for WHIP); raises LookupError if it is not, WhepFull at the node's cap,
+        UnusableOffer for an offer that cannot be answered."""
+        limit = self.settings.whep_max_viewers
+        if self.whep_viewers() + self._whep_answering >= limit:
+            WHEP_REFUSED.inc()
+            raise WhepFull(limit)
+        room = self.rooms.get(space_id)
+        if room is None or room.ended:
+            raise LookupError(f"the media of space {space_id} does not run on this node")
+        self._whep_answering += 1
+        try:
+            return await room.watch(offer_sdp, user_id=user_id)
+        finally:
+            self._whep_answering -= 1
 
     @asynccontextmanager
     async def opening(self, space_id: str) -> AsyncIterator[None]:
@@ -214,8 +253,18 @@ class MediaEngine:
             self._spawn(room.hang_up(event.user_id, why="you were moved off the stage"))
 
     def _on_left(self, event: ParticipantLeft) -> None:
-        why = _LEFT_WHY[event.reason]
-        self._spawn(self.rooms[event.space_id].hang_up(event.user_id, why=why))
+        room = self.rooms[event.space_id]
+        self._spawn(room.hang_up(event.user_id, why=_LEFT_WHY[event.reason]))
+        if event.reason in ("removed", "banned"):
+            # Only then: WHEP listening needs no presence (a restreamer never joins), and a
+            # dropped event stream must not cut off audio that still flows.
+            self._spawn(room.hang_up_viewers_of(event.user_id, why=_LEFT_WHY[event.reason]))
+
+    def _on_ticket_voided(self, event: TicketVoided) -> None:
+        room = self.rooms[event.space_id]
+        if room.ticketed:
+            why = "your ticket was refunded"
+            self._spawn(room.hang_up_viewers_of(event.user_id, why=why))
 
     async def close(self) -> None:
         """Stop every room here, their streams left open (no ENDLIST): the spaces are not over,

@@ -57,6 +57,21 @@ def check_offer(sdp: str) -> None:
         raise UnusableOffer("the SDP offer has no DTLS fingerprint (a=fingerprint)")
 
 
+_DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
+
+
+def audio_direction(sdp: str) -> str:
+    """The direction of the offer's first live audio section (RFC 8866: sendrecv unless
+    said otherwise, in the section or the session)."""
+    session, media = _sections(sdp)
+    live = [m for m in media if m.kind == "audio" and m.port.split("/")[0] != "0"]
+    for lines in ([] if not live else live[0].lines, session):
+        for line in lines:
+            if line.lower().startswith("a=") and line[2:].lower() in _DIRECTIONS:
+                return line[2:].lower()
+    return "sendrecv"
+
+
 _PAYLOAD_LINE = re.compile(r"^a=(?:rtpmap|fmtp|rtcp-fb):(\d+)[ \t]", re.IGNORECASE)
 _OPUS = re.compile(r"^a=rtpmap:(\d+)[ \t]+opus/48000", re.IGNORECASE)
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import av
-import numpy as np
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
@@ -19,10 +17,10 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError
 
 from salon.media import aiortc_fixes
+from salon.media.inbound import InboundAudio
 from salon.media.offer import UnusableOffer, check_offer, opus_only
 from salon.media.pcm import SAMPLE_RATE, Pcm
 from salon.media.sdpfrag import Fragment
@@ -32,65 +30,59 @@ log = logging.getLogger(__name__)
 
 aiortc_fixes.apply()
 
-#: Mix frames waiting to be sent to one speaker; beyond this the oldest are dropped so the
+if TYPE_CHECKING:
+    #: An Opus packet for aiortc's sender (no container stream behind it).
+    OpusPacket: TypeAlias = av.Packet[Any]
+
+#: Mix packets waiting to be sent to one speaker; beyond this the oldest are dropped so the
 #: delay a speaker hears can never build up.
 OUTBOUND_FRAMES = 3
 
-
-#: Audio packets aiortc holds before decoding. Its default of 4 adds 80 ms to every word on the
-#: stage; the mixer already turns a late packet into a moment of silence, so one is enough.
-JITTER_PACKETS = 1
-
-#: Packets aiortc's jitter buffer spans (a power of two). It hands out nothing past a missing
-#: packet until a packet this far ahead arrives, and from then on one frame per packet, so the
-#: span bounds both the silence a lost packet costs and the delay it leaves behind for good: 16
-#: (what Salon had) meant up to 300 ms of each, heard as holes over a 5 % lossy link
-#: (tests/media/test_interop_gstreamer.py). 4 bounds both to 60 ms, like the mixer's own buffer.
-JITTER_CAPACITY = 4
+TIME_BASE = Fraction(1, SAMPLE_RATE)
 
 
-def _shorten_jitter_buffer(receiver: Any) -> None:
-    # aiortc does not expose the setting; its receiver keeps the buffer in a private attribute.
-    attribute = "_RTCRtpReceiver__jitter_buffer"
-    if hasattr(receiver, attribute):
-        setattr(
-            receiver, attribute, JitterBuffer(capacity=JITTER_CAPACITY, prefetch=JITTER_PACKETS)
-        )
-    else:
-        log.warning("aiortc changed: cannot shorten the audio jitter buffer")
+class PacketTrack(MediaStreamTrack):
+    """Opus packets already encoded by the room, paced by the mixer clock.
 
-
-class MixMinusTrack(MediaStreamTrack):
-    """The audio a speaker hears: fed one 20 ms frame per mixer tick, paced by the mixer clock."""
+    ``recv`` yields ``av.Packet``s, so aiortc's sender only packs them into RTP: no encoder
+    run in an executor per frame, and no audio level computed in Python per frame.
+    """
 
     kind = "audio"
 
     def __init__(self) -> None:
         super().__init__()
-        self._frames: asyncio.Queue[Pcm] = asyncio.Queue(maxsize=OUTBOUND_FRAMES)
-        self._pts = 0
+        self._packets: asyncio.Queue[OpusPacket] = asyncio.Queue(maxsize=OUTBOUND_FRAMES)
 
-    def feed(self, pcm: Pcm) -> None:
-        if self._frames.full():
-            self._frames.get_nowait()
-        self._frames.put_nowait(pcm)
+    def feed(self, packet: OpusPacket) -> None:
+        """Queue one 20 ms packet (``pts`` in samples at 48 kHz, the room's clock)."""
+        if self._packets.full():
+            self._packets.get_nowait()
+        self._packets.put_nowait(packet)
 
-    async def recv(self) -> av.AudioFrame:
+    async def recv(self) -> OpusPacket:
         if self.readyState != "live":
             raise MediaStreamError
-        pcm = await self._frames.get()
-        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        frame.time_base = Fraction(1, SAMPLE_RATE)
-        frame.pts = self._pts
-        self._pts += len(pcm)
-        return frame
+        return await self._packets.get()
+
+
+def opus_packet(payload: bytes, pts: int) -> OpusPacket:
+    """An Opus payload as the ``av.Packet`` aiortc's sender packs (RTP timestamp from pts)."""
+    packet = av.Packet(payload)
+    packet.pts = pts
+    packet.time_base = TIME_BASE
+    return packet
+
+
+class MixMinusTrack(PacketTrack):
+    """The audio a speaker hears: the program, or their own mix-minus while they speak."""
 
 
 class StagePeer:
     """A server-side RTCPeerConnection for one speaker (aiortc).
 
-    ``on_audio(user_id, pcm)`` receives their decoded microphone as 48 kHz mono; ``on_closed``
+    ``on_audio(user_id, pcm)`` receives their decoded microphone as 48 kHz mono, called on the
+    event loop as each packet arrives (inbound.py); ``on_closed``
     is called once when the connection fails or is closed, from either side.
     """
 
@@ -110,13 +102,11 @@ class StagePeer:
         self.remote_ufrag: str | None = None
         #: Why the session ended, once it has (a publisher asking about it later is told).
         self.ended_why = "the session was hung up"
-        self._on_audio = on_audio
+        self.inbound = InboundAudio(lambda pcm: on_audio(user_id, pcm))
         self._on_closed = on_closed
         self._closed = False
-        self._reader: asyncio.Task[None] | None = None
         config = RTCConfiguration([RTCIceServer(**server) for server in ice_servers])
         self._pc = RTCPeerConnection(configuration=config)
-        self._pc.on("track", self._on_track)
         self._pc.on("connectionstatechange", self._on_state)
 
     @property
@@ -145,7 +135,7 @@ class StagePeer:
         if not audio:
             await self._pc.close()
             raise UnusableOffer("the SDP offer has no audio")
-        _shorten_jitter_buffer(audio[0].receiver)
+        aiortc_fixes.decode_inline(audio[0].receiver, self.inbound)
         audio[0].sender.replaceTrack(self.outbound)
         audio[0].direction = "sendrecv"
         await self._pc.setLocalDescription(await self._pc.createAnswer())
@@ -155,21 +145,6 @@ class StagePeer:
     async def trickle(self, fragment: Fragment) -> None:
         """Add candidates a client trickled (PATCH); IceRestart for new ICE credentials."""
         await add_fragment(self._pc, fragment, remote_ufrag=self.remote_ufrag)
-
-    def _on_track(self, track: MediaStreamTrack) -> None:
-        if track.kind == "audio" and self._reader is None:
-            self._reader = asyncio.create_task(self._read(track), name=f"peer-{self.user_id}")
-
-    async def _read(self, track: MediaStreamTrack) -> None:
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-        with contextlib.suppress(MediaStreamError, asyncio.CancelledError):
-            while True:
-                frame = await track.recv()
-                if not isinstance(frame, av.AudioFrame):
-                    continue
-                for mono in resampler.resample(frame):
-                    pcm = np.ascontiguousarray(mono.to_ndarray().reshape(-1), dtype=np.int16)
-                    self._on_audio(self.user_id, pcm)
 
     async def _on_state(self) -> None:
         if self._pc.connectionState == "failed":
@@ -183,8 +158,6 @@ class StagePeer:
         self._closed = True
         if why is not None:
             self.ended_why = why
-        if self._reader is not None:
-            self._reader.cancel()
         self.outbound.stop()
         await self._pc.close()
         self._on_closed(self)

@@ -7,13 +7,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from salon.media.encoding import StageEncoding
 from salon.media.hls.stream import LiveStream
 from salon.media.levels import ActiveSpeakers
 from salon.media.mixer import Mixer
-from salon.media.pcm import FRAME_MS
-from salon.media.peer import StagePeer
+from salon.media.pcm import FRAME_MS, FRAME_SAMPLES, Pcm
+from salon.media.peer import StagePeer, opus_packet
 from salon.media.trickle import EndedSessions
-from salon.metrics import MIXER_LATE_TICKS, STAGE_PEERS
+from salon.media.viewer import ProgramViewer
+from salon.metrics import MIXER_LATE_TICKS, STAGE_PEERS, WHEP_VIEWERS
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,8 @@ class Room:
     """The mixer clock and everything it drives, for one space.
 
     Every 20 ms: one frame from each speaker (silence if late), each speaker gets everyone
-    else, listeners get everyone, and who is speaking is reported when it changes.
+    else, listeners get everyone, and who is speaking is reported when it changes. The
+    program is Opus-encoded once per tick for every quiet stage member (see encoding.py).
     """
 
     def __init__(
@@ -60,8 +63,13 @@ class Room:
         self.ticketed = ticketed
         self.stream = stream
         self.mixer = Mixer()
+        self.encoding = StageEncoding()
+        #: The room's sample clock: the pts (so the RTP timestamp) of each tick's packets.
+        self._pts = 0
         self.speakers = ActiveSpeakers()
         self.peers: dict[int, StagePeer] = {}
+        #: WHEP viewers by session id: the program mix over WebRTC, nothing up.
+        self.viewers: dict[str, ProgramViewer] = {}
         self._muted: dict[int, bool] = {}
         #: Sessions that ended here, and why, for a client asking about one afterwards.
         self.ended_sessions = EndedSessions()
@@ -89,14 +97,27 @@ class Room:
 
     def tick(self, now: float) -> None:
         mix = self.mixer.tick()
-        for user_id, peer in self.peers.items():
-            minus = mix.minus.get(user_id)
-            if minus is not None:
-                peer.outbound.feed(minus)
+        self._send(mix.program, mix.minus, mix.levels)
         self.stream.push(mix.program)
         speaking = self.speakers.update(mix.levels, now)
         if speaking is not None:
             self._on_speaking(self.space_id, sorted(speaking))
+
+    def _send(self, program: Pcm, minus: dict[int, Pcm], levels: dict[int, float]) -> None:
+        pts = self._pts
+        self._pts += FRAME_SAMPLES
+        if not self.peers and not self.viewers:
+            return  # no Opus at all for an empty audience
+        encoded = self.encoding.tick(program, minus, levels, self.peers, viewers=len(self.viewers))
+        shared = None if encoded.program is None else opus_packet(encoded.program, pts)
+        if shared is not None:
+            for viewer in self.viewers.values():
+                viewer.feed(shared)
+        for user_id, peer in self.peers.items():
+            own = encoded.own.get(user_id)
+            packet = shared if own is None else opus_packet(own, pts)
+            if packet is not None:
+                peer.outbound.feed(packet)
 
     async def connect(self, user_id: int, offer_sdp: str, *, muted: bool) -> StagePeer:
         """Open a speaker's connection; a new one replaces any they had (a reconnect)."""
@@ -122,7 +143,45 @@ class Room:
         if self.peers.get(peer.user_id) is peer:
             del self.peers[peer.user_id]
             self.mixer.remove_input(peer.user_id)
+            self.encoding.forget(peer.user_id)
         STAGE_PEERS.dec()
+
+    async def watch(self, offer_sdp: str, *, user_id: int | None) -> ProgramViewer:
+        """Open a WHEP viewer of the program mix (raises UnusableOffer). A person may watch
+        from several devices; the caller enforces any cap."""
+        viewer = ProgramViewer(
+            user_id=user_id, ice_servers=self._ice_servers, on_closed=self._forget_viewer
+        )
+        await viewer.answer(offer_sdp)
+        self.viewers[viewer.session_id] = viewer
+        WHEP_VIEWERS.inc()
+        return viewer
+
+    def _forget_viewer(self, viewer: ProgramViewer) -> None:
+        self.ended_sessions.add(viewer.session_id, viewer.ended_why)
+        if self.viewers.get(viewer.session_id) is viewer:
+            del self.viewers[viewer.session_id]
+            WHEP_VIEWERS.dec()
+
+    async def hang_up_viewer(self, session_id: str) -> bool:
+        viewer = self.viewers.get(session_id)
+        if viewer is None:
+            return False
+        await viewer.close()
+        return True
+
+    async def hang_up_viewers_of(self, user_id: int, *, why: str | None = None) -> int:
+        """Close every WHEP session of a person here; returns how many there were."""
+        theirs = [v for v in self.viewers.values() if v.user_id == user_id]
+        for viewer in theirs:
+            await viewer.close(why=why)
+        return len(theirs)
+
+    async def _close_all(self, *, why: str) -> None:
+        for peer in list(self.peers.values()):
+            await peer.close(why=why)
+        for viewer in list(self.viewers.values()):
+            await viewer.close(why=why)
 
     def set_muted(self, user_id: int, muted: bool) -> None:
         self._muted[user_id] = muted
@@ -155,11 +214,9 @@ class Room:
         self.ended = True
         if self._clock is not None:
             self._clock.cancel()
-        for peer in list(self.peers.values()):
-            await peer.close(why="the space's media moved to another node: offer again")
+        await self._close_all(why="the space's media moved to another node: offer again")
 
     async def end(self) -> None:
-        """Stop, then hang up on every speaker."""
+        """Stop, then hang up on every speaker and viewer."""
         self.stop()
-        for peer in list(self.peers.values()):
-            await peer.close(why="the space ended")
+        await self._close_all(why="the space ended")
