@@ -44,12 +44,13 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
 
 from bench.common import (
     CpuMeter,
@@ -69,8 +70,10 @@ from bench.common import (
 )
 from bench.janus import JanusProcess, JanusSpeaker, create_room, janus_process
 from salon.bots.tracks import PcmTrack, tone
+from salon.media.encoding import stage_encoder
 from salon.media.hls.encoder import AacEncoder
 from salon.media.mixer import Mixer
+from salon.media.opus import OpusDecoder
 from salon.media.pcm import FRAME_SAMPLES, SAMPLE_RATE
 
 FRAMES_PER_SECOND = SAMPLE_RATE // FRAME_SAMPLES
@@ -90,25 +93,13 @@ BURST_AT = round((PERIOD_S - BURST_S) * FRAMES_PER_SECOND) * FRAME_SAMPLES
 def components(frames: int = 500) -> dict[str, float]:
     """What one 20 ms frame of each server step costs, as % of a core at 50 frames a second.
 
-    Per speaker and tick the server decodes one Opus frame (their microphone) and encodes one
-    (their mix-minus, aiortc's 96 kbit/s stereo encoder); the mixer tick and the AAC encoder
-    run once per space. Measured here, in this process, on the same libraries.
+    Per speaker and tick the server decodes one Opus frame (their microphone, libopus mono
+    through media/opus.py) and, while they make sound, encodes one (their own mix-minus, the
+    stage encoder of media/encoding.py); the program's Opus encode, the mixer tick and the AAC
+    encoder run once per space. Measured here, in this process, on the same libraries.
     """
-    import av
-    from aiortc.codecs.opus import OpusDecoder, OpusEncoder
-    from aiortc.jitterbuffer import JitterFrame
-
     pcm = tone(440.0, frames * FRAME_SAMPLES / SAMPLE_RATE, level=0.1)
     chunks = [pcm[i * FRAME_SAMPLES : (i + 1) * FRAME_SAMPLES] for i in range(frames)]
-
-    def audio_frame(index: int) -> av.AudioFrame:
-        frame = av.AudioFrame.from_ndarray(
-            chunks[index].reshape(1, -1), format="s16", layout="mono"
-        )
-        frame.sample_rate = SAMPLE_RATE
-        frame.time_base = Fraction(1, SAMPLE_RATE)
-        frame.pts = index * FRAME_SAMPLES
-        return frame
 
     def per_frame(work: Any) -> float:
         start = time.process_time()
@@ -116,12 +107,10 @@ def components(frames: int = 500) -> dict[str, float]:
             work(index)
         return 100 * (time.process_time() - start) / frames * FRAMES_PER_SECOND
 
-    encoder, payloads = OpusEncoder(), []
-    encode = per_frame(lambda i: payloads.extend(encoder.encode(audio_frame(i))[0]))
+    encoder, payloads = stage_encoder(), []
+    encode = per_frame(lambda i: payloads.append(encoder.encode(chunks[i])))
     decoder = OpusDecoder()
-    decode = per_frame(
-        lambda i: decoder.decode(JitterFrame(payloads[i % len(payloads)], i * FRAME_SAMPLES))
-    )
+    decode = per_frame(lambda i: decoder.decode(payloads[i % len(payloads)]))
     mixer = Mixer()
     for speaker in range(13):
         mixer.add_input(speaker)
@@ -160,10 +149,15 @@ def fmt_spread(value: dict[str, float] | None, digits: int = 2) -> str:
 # ---------------------------------------------------------------- one stage
 
 
-def bot_tracks(size: int) -> list[PcmTrack]:
+def bot_tracks(size: int, talkers: int | None = None) -> list[PcmTrack]:
     """A steady tone per bot (220, 330, … Hz); bot 0's carries the bursts when someone can
-    hear them."""
-    tones = [tone(220.0 + 110.0 * index, PERIOD_S, level=TONE_LEVEL) for index in range(size)]
+    hear them. With ``talkers``, only that many bots sound and the rest send silence (a stage
+    where most listen, as stages are)."""
+    sounding = size if talkers is None else talkers
+    tones = [
+        tone(220.0 + 110.0 * index, PERIOD_S, level=TONE_LEVEL if index < sounding else 0.0)
+        for index in range(size)
+    ]
     if size > 1:
         burst = tone(BURST_HZ, BURST_S, level=BURST_LEVEL)
         tones[0][BURST_AT : BURST_AT + len(burst)] += burst
@@ -174,7 +168,50 @@ def bot_tracks(size: int) -> list[PcmTrack]:
 StageOf = Callable[[list[PcmTrack]], AbstractAsyncContextManager[list[TimedSpeaker]]]
 
 
-def salon_stage(server: ServerProcess) -> StageOf:
+class WhepViewer:
+    """A WHEP listener (aiortc, receive-only) that only counts the frames it gets."""
+
+    def __init__(self, url: str, space_id: str) -> None:
+        self.url, self.space_id = url, space_id
+        self.frames = 0
+        self._pc = RTCPeerConnection()
+        self._location: str | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def connect(self, client: httpx.AsyncClient) -> None:
+        self._pc.addTransceiver("audio", direction="recvonly")
+        self._pc.on("track", self._on_track)
+        await self._pc.setLocalDescription(await self._pc.createOffer())
+        answer = await client.post(
+            f"{self.url}/api/spaces/{self.space_id}/whep",
+            content=self._pc.localDescription.sdp,
+            headers={"Content-Type": "application/sdp"},
+        )
+        answer.raise_for_status()
+        self._location = answer.headers["location"]
+        await self._pc.setRemoteDescription(RTCSessionDescription(answer.text, "answer"))
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        self._reader = asyncio.create_task(self._count(track))
+
+    async def _count(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                await track.recv()
+                self.frames += 1
+
+    async def hang_up(self, client: httpx.AsyncClient) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+        if self._location is not None:
+            with contextlib.suppress(httpx.HTTPError):
+                await client.delete(f"{self.url}{self._location}")
+        await self._pc.close()
+
+
+def salon_stage(server: ServerProcess, whep_viewers: int = 0) -> StageOf:
+    """Salon's stage; with ``whep_viewers``, that many WHEP listeners connected too."""
+
     @asynccontextmanager
     async def stage(tracks: list[PcmTrack]) -> AsyncIterator[list[TimedSpeaker]]:
         built = await build_stage(server.url, len(tracks), title=f"{len(tracks)} speakers")
@@ -182,15 +219,21 @@ def salon_stage(server: ServerProcess) -> StageOf:
             TimedSpeaker(server.url, built.space_id, token, track, keep=index == 1, ice_servers=[])
             for index, (token, track) in enumerate(zip(built.tokens, tracks, strict=True))
         ]
-        try:
-            for bot in bots:
-                await bot.connect()
-            yield bots
-        finally:
-            for bot in bots:
-                await bot.hang_up()
-            await built.end()
-            await built.close()
+        viewers = [WhepViewer(server.url, built.space_id) for _ in range(whep_viewers)]
+        async with httpx.AsyncClient(timeout=20) as client:
+            try:
+                for bot in bots:
+                    await bot.connect()
+                for viewer in viewers:
+                    await viewer.connect(client)
+                yield bots
+            finally:
+                for viewer in viewers:
+                    await viewer.hang_up(client)
+                for bot in bots:
+                    await bot.hang_up()
+                await built.end()
+                await built.close()
 
     return stage
 
@@ -277,9 +320,14 @@ def burst_delays(talker: PcmTrack, hearer: TimedSpeaker, begin: float, end: floa
 
 
 async def stage_run(
-    contender: Contender, size: int, seconds: float, settle: float, profile: Path | None
+    contender: Contender,
+    size: int,
+    seconds: float,
+    settle: float,
+    profile: Path | None,
+    talkers: int | None = None,
 ) -> dict[str, Any]:
-    tracks = bot_tracks(size)
+    tracks = bot_tracks(size, talkers)
     async with contender.stage(tracks) as bots:
         async with asyncio.timeout(20):
             while any(bot.frames == 0 for bot in bots):  # noqa: ASYNC110 - aiortc has no event
@@ -382,8 +430,11 @@ def _without_line(frame: str) -> str:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     async with contextlib.AsyncExitStack() as stack:
-        server = await stack.enter_async_context(server_process())
-        contenders = [Contender("salon", server.pid, salon_stage(server), server.url)]
+        cap = {"SALON_WHEP_MAX_VIEWERS": str(max(50, args.whep_viewers))}
+        server = await stack.enter_async_context(server_process(cap))
+        contenders = [
+            Contender("salon", server.pid, salon_stage(server, args.whep_viewers), server.url)
+        ]
         if args.janus:
             janus = await stack.enter_async_context(janus_process())
             contenders.append(Contender("janus", janus.pid, janus_stage(janus)))
@@ -406,7 +457,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     )
                     with tempfile.TemporaryDirectory(prefix="salon-bench-spy-") as tmp:
                         output = Path(tmp) / "stacks.txt" if wants_profile and not index else None
-                        row = await stage_run(contender, size, args.seconds, args.settle, output)
+                        row = await stage_run(
+                            contender, size, args.seconds, args.settle, output, args.talkers
+                        )
                         if output is not None:
                             text = output.read_text() if output.exists() else ""
                             profile = {"speakers": size, **top_frames(text)}
@@ -501,7 +554,7 @@ def report(result: dict[str, Any], args: argparse.Namespace, host: dict[str, Any
         "What single steps cost (% of one core, at 50 frames/s, measured in this process)",
         ["step", "CPU %"],
         [
-            ("Opus encode, one mix-minus (per speaker)", parts["opus_encode_pct"]),
+            ("Opus encode, the program or one talker's mix-minus", parts["opus_encode_pct"]),
             ("Opus decode, one microphone (per speaker)", parts["opus_decode_pct"]),
             ("mixer tick, 13 inputs (per space)", parts["mixer_tick_13_inputs_pct"]),
             ("AAC encode of the program (per space)", parts["aac_encode_pct"]),
@@ -522,6 +575,8 @@ def report(result: dict[str, Any], args: argparse.Namespace, host: dict[str, Any
             "seconds": args.seconds,
             "settle_s": args.settle,
             "janus": args.janus,
+            "talkers": args.talkers,
+            "whep_viewers": args.whep_viewers,
         },
         **result,
     }
@@ -530,7 +585,12 @@ def report(result: dict[str, Any], args: argparse.Namespace, host: dict[str, Any
         cpu = stages[largest]["salon"]["server_cpu_pct"]["median"]
         data["full_spaces_per_core"] = {"speakers": largest, "spaces": round(100 / cpu, 1)}
         print(f"full {largest}-speaker Salon spaces per core = 100 / {cpu:.1f} = {100 / cpu:.1f}")
-    path = save("stage_cost", data, host=host)
+    name = "stage_cost"
+    if args.talkers is not None:
+        name += f"_talkers{args.talkers}"
+    if args.whep_viewers:
+        name += f"_whep{args.whep_viewers}"
+    path = save(name, data, host=host)
     print(f"saved {path.relative_to(path.parent.parent.parent)}")
 
 
@@ -552,6 +612,18 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the Salon server at the largest size"
     )
+    parser.add_argument(
+        "--talkers",
+        type=int,
+        default=None,
+        help="only this many bots sound, the rest send silence (default: all)",
+    )
+    parser.add_argument(
+        "--whep-viewers",
+        type=int,
+        default=0,
+        help="WHEP listeners connected to each Salon stage (0-200; the cap is 50 by default)",
+    )
     args = parser.parse_args()
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     if not sizes or not all(1 <= s <= 13 for s in sizes):
@@ -560,6 +632,10 @@ def main() -> None:
         parser.error("--seconds is 1 to 60, --runs 1 to 10")
     if args.janus and shutil.which("janus") is None:
         parser.error("janus is not installed (apt-get install janus), or use --no-janus")
+    if args.talkers is not None and not 1 <= args.talkers <= min(sizes):
+        parser.error("--talkers is 1 to the smallest size")
+    if not 0 <= args.whep_viewers <= 200:
+        parser.error("--whep-viewers is 0 to 200")
     if args.profile and py_spy_path() is None:
         parser.error("--profile needs py-spy (.venv/bin/pip install py-spy)")
     args.sizes = sizes
