@@ -31,6 +31,7 @@ from tests.media.lossy_relay import (
     SignalingProxy,
     loss_generator,
 )
+from tests.media.slow_link import SlowLink
 
 #: The GStreamer publisher's tone, and the Salon bot's a WHEP player should hear.
 GST_TONE, BOT_TONE = 620.0, 500.0
@@ -38,10 +39,11 @@ GST_TONE, BOT_TONE = 620.0, 500.0
 HEARD = 0.5
 #: The longest quiet (or missing) stretch a listener may meet, in media time.
 LONGEST_QUIET = 0.200
+#: The LL-HLS listener's poor link: 400 kbit/s, about four times the audio (AAC 96 kbit/s).
+SLOW_LINK_RATE = 50_000
 #: Quiet: a 10 ms window whose level is below this share of the stretch's median level.
 QUIET_LEVEL = 0.25
 WINDOW = SAMPLE_RATE // 100
-
 
 
 @pytest.fixture(autouse=True)
@@ -184,9 +186,11 @@ async def test_a_gstreamer_publisher_over_a_lossy_link_is_heard_without_holes(
     server: Server,
 ) -> None:
     """5 % of the publisher's packets lost, the rest 10-50 ms late (some reordered): each loss
-    is a moment of quiet, never a hole a listener notices (over 200 ms). With aiortc's jitter
-    buffer spanning 16 packets, a loss silenced the speaker until 15 more had arrived (300 ms)
-    and left that much delay behind; peer.JITTER_CAPACITY bounds both."""
+    is a moment of quiet, never a hole a listener notices (over 200 ms). (With aiortc's jitter
+    buffer spanning 16 packets, a loss silenced the speaker until 15 more had arrived, 300 ms,
+    and left that much delay behind; media/inbound.py decodes each packet as it arrives.)
+    The LL-HLS listener is on a poor link too: 60 ms each way and 400 kbit/s (slow_link.py),
+    about four times the audio's rate; it still keeps its place, without a stall."""
     _, speaker, sid = await _space_with_speaker(server)
     args = ("--token", await _token(speaker), "--freq", str(GST_TONE), "--seconds", "12")
     async with LossyRelay() as relay, SignalingProxy(server.url, relay) as proxy:
@@ -194,7 +198,10 @@ async def test_a_gstreamer_publisher_over_a_lossy_link_is_heard_without_holes(
         async with GstClient("publish", whip, *args) as gst:
             await gst.event("answer", within=20, status=201)
             await gst.event("connection", within=15, state="connected")
-            async with HlsListener(server.url, sid) as hls:
+            async with (
+                SlowLink(server.port, delay=0.06, rate=SLOW_LINK_RATE) as slow,
+                HlsListener(slow.url, sid) as hls,
+            ):
                 audio = await _hear(hls, GST_TONE, 8.0, within=30)
             assert await gst.finished(within=40) == 0, gst.what_happened()
             stats = await gst.event("stats", within=1)
@@ -218,6 +225,8 @@ async def test_a_gstreamer_publisher_over_a_lossy_link_is_heard_without_holes(
     assert hls.resyncs == 0
     assert hls.max_gap_samples <= LONGEST_QUIET * SAMPLE_RATE, hls.max_gap_samples
     assert_tone_without_holes(audio, GST_TONE, "the LL-HLS listener")
+    # The listener's audio came over the slow link (and at most at its rate, with playlists).
+    assert slow.bytes["down"] > 0
 
 
 async def test_a_gstreamer_whep_player_over_a_lossy_link_hears_the_stage(
