@@ -3,9 +3,11 @@ that say why they ended, and cross-origin publishing with a bearer token only.""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
+from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from tests.conftest import ServerFactory
 from tests.harness import Person, Server, problem
@@ -162,3 +164,38 @@ async def test_cross_origin_whip_with_a_bearer_token_only(make_server: ServerFac
             headers={"Origin": STUDIO, "Authorization": f"Bearer {token}"},
         )
         assert hang_up.status_code == 204
+
+
+async def test_a_session_whose_connection_fails_says_why(server: Server) -> None:
+    """ICE succeeds but DTLS cannot (the offer's fingerprint is not the client's): the
+    session ends at once, and the publisher asking about it learns it was DTLS."""
+    host, sid = await _space(server)
+    client = RTCPeerConnection()
+    try:
+        client.addTransceiver("audio", direction="sendrecv")
+        await client.setLocalDescription(await client.createOffer())
+        offer = re.sub(
+            r"(a=fingerprint:sha-256 )([0-9A-F:]+)",
+            lambda m: m[1] + ":".join(["00"] * 32),
+            client.localDescription.sdp,
+        )
+        answer = await host.call(
+            "POST", f"/api/spaces/{sid}/whip", content=offer, headers=OFFER_HEADERS, status=201
+        )
+        await client.setRemoteDescription(RTCSessionDescription(answer.text, "answer"))
+        session = answer.headers["location"]
+        fragment = {"Content-Type": FRAG}
+
+        async def ask() -> httpx.Response:
+            return await host.http.patch(
+                session, content="a=end-of-candidates\r\n", headers=fragment
+            )
+
+        async with asyncio.timeout(20):
+            while (response := await ask()).status_code == 204:  # noqa: ASYNC110 - polling HTTP
+                await asyncio.sleep(0.05)
+        detail = problem(response, 410)["detail"]
+        assert "the connection failed" in detail
+        assert "DTLS" in detail
+    finally:
+        await client.close()
