@@ -43,7 +43,6 @@ QUIET_LEVEL = 0.25
 WINDOW = SAMPLE_RATE // 100
 
 
-
 @pytest.fixture(autouse=True)
 def _gstreamer() -> None:
     require_gstreamer()
