@@ -654,6 +654,38 @@ def bot_listen(
     _run_bot(run)
 
 
+@bot_app.command("whep")
+def bot_whep(
+    space: SpaceOpt,
+    seconds: Annotated[float, typer.Option(help="How long to listen; 0 = until Ctrl-C.")] = 10,
+    token: Annotated[
+        str | None, typer.Option(envvar="SALON_TOKEN", help="Personal API token (optional).")
+    ] = None,
+    give_up_after: GiveUpOpt = 60.0,
+    server: ServerOpt = "http://127.0.0.1:8000",
+) -> None:
+    """Listen to a space over WebRTC (WHEP) and report, second by second, what arrived.
+
+    Offers again when its connection fails, closes or goes quiet, or its session ended
+    (a failover, a restart), waiting out a 503's Retry-After; exits 0 when the space ends.
+    """
+    import time
+
+    from salon.bots.console import report_while, whep_report
+    from salon.bots.whep_listener import WhepListener
+
+    async def run() -> None:
+        async with WhepListener(server, space, token=token, give_up_after=give_up_after) as whep:
+            began = time.monotonic()
+
+            def tick(start: float, end: float) -> None:
+                _say(whep_report(whep, start, end, end - began).line)
+
+            await report_while(whep.run(), tick, seconds=seconds)
+
+    _run_bot(run)
+
+
 def _say(line: str, style: str = "") -> None:
     """One line, never wrapped (monitors read these line by line) and never markup."""
     console.print(line, style=style, markup=False, highlight=False, soft_wrap=True)

@@ -1,5 +1,6 @@
 """Losing the node that runs a live space's media loses no space: ``kill -9`` of the owner
-while two speaker bots and a listener bot (never restarted) are in it, and writes go on."""
+while two speaker bots, an LL-HLS listener bot and a WHEP listener bot (never restarted) are
+in it, and writes go on."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from salon.bots.listener import HlsListener
 from salon.bots.stage_bot import StageBot
+from salon.bots.whep_listener import WhepListener
 from salon.media.hls.stream import SEGMENT_SECONDS
 from tests.cluster.conftest import Cluster
 from tests.cluster.nodes import Node, database, on, owner_url, person
@@ -70,25 +72,32 @@ async def test_killing_the_node_that_runs_a_space_loses_no_space(cluster: Cluste
             fans.append(fan)
     acknowledged: Counter[int] = Counter()
     stop_writing = asyncio.Event()
-    heard = {name: Reports() for name in ("host", "speaker", "listener")}
+    heard = {name: Reports() for name in ("host", "speaker", "listener", "whep")}
 
     def hearing_since(since: float) -> bool:
         return (
             any(hears(r, HOST_HZ) for r in heard["speaker"].after(since))
             and any(hears(r, SPEAKER_HZ) for r in heard["host"].after(since))
             and any(hears(r, HOST_HZ, SPEAKER_HZ) for r in heard["listener"].after(since))
+            and any(hears(r, HOST_HZ, SPEAKER_HZ) for r in heard["whep"].after(since))
         )
 
-    async with HlsListener(near.url, sid) as listener, contextlib.AsyncExitStack() as stack:
+    async with (
+        HlsListener(near.url, sid) as listener,
+        WhepListener(near.url, sid) as whep,  # signed out, its POSTs forwarded to the owner
+        contextlib.AsyncExitStack() as stack,
+    ):
         tasks = [
             asyncio.create_task(report(bots["host"], heard["host"])),
             asyncio.create_task(report(bots["speaker"], heard["speaker"])),
             asyncio.create_task(report(listener, heard["listener"])),
+            asyncio.create_task(report(whep, heard["whep"])),
             asyncio.create_task(_write_until(stop_writing, fans, sid, acknowledged)),
         ]
         stack.push_async_callback(_stop, tasks)
         for reports in heard.values():
             await reports.until(lambda: hearing_since(0.0), within=30, what="both tones heard")
+        offers_before = whep.offers
 
         await owner.kill()
         killed = time.monotonic()
@@ -98,10 +107,11 @@ async def test_killing_the_node_that_runs_a_space_loses_no_space(cluster: Cluste
                 lambda: hearing_since(killed), within=40, what=f"{name}: both tones again"
             )
         stop_writing.set()
-        for task in tasks[:3]:
+        for task in tasks[:4]:
             assert not task.done(), task  # the same bots, never restarted
         assert bots["speaker"].offers >= 2
         assert bots["host"].offers >= 2
+        assert whep.offers > offers_before, whep.endings  # it offered again, to the new owner
 
     # Every write acknowledged before or during the kill is in the database.
     db = await database(cluster.database_url)

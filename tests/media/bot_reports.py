@@ -9,10 +9,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from salon.bots.analysis import tone_strength
-from salon.bots.console import Report, listener_report, report_while, speaker_report
+from salon.bots.console import Report, listener_report, report_while, speaker_report, whep_report
 from salon.bots.listener import HlsListener
 from salon.bots.stage_bot import StageBot
 from salon.bots.tracks import PcmTrack, tone
+from salon.bots.whep_listener import WhepListener
 from tests.edge.stack import Account
 from tests.harness import Person
 
@@ -53,13 +54,17 @@ def speaking_bot(base_url: str, space_id: str, token: str, frequency: float) -> 
     return StageBot(base_url, space_id, token, lambda: PcmTrack(tone(frequency, 1.0)))
 
 
-def report(bot: StageBot | HlsListener, reports: Reports) -> Coroutine[Any, Any, None]:
+def report(
+    bot: StageBot | HlsListener | WhepListener, reports: Reports
+) -> Coroutine[Any, Any, None]:
     """The bot's run, reporting into ``reports`` every ``INTERVAL``."""
     began = time.monotonic()
 
     def tick(start: float, end: float) -> None:
         if isinstance(bot, StageBot):
             reports.add(speaker_report(bot, start, end, end - began))
+        elif isinstance(bot, WhepListener):
+            reports.add(whep_report(bot, start, end, end - began))
         else:
             reports.add(listener_report(bot, start, end, end - began))
 

@@ -1,4 +1,4 @@
-"""``salon bot speak`` and ``salon bot listen`` as an operator runs them: when they stop they
+"""``salon bot speak``, ``listen`` and ``whep`` as an operator runs them: when they stop they
 say why in one line, with exit code 1 for a failure and 0 for a space that ended."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from tests.harness import Server
 NO_SPACE = "abcdefghijkl"
 SPEAK = ["speak", "--token", "not-a-token", "--tone", "440"]
 LISTEN = ["listen", "--seconds", "0"]
+WHEP = ["whep", "--seconds", "0"]
 
 
 def _bot(args: list[str]) -> subprocess.CompletedProcess[str]:
@@ -38,7 +39,7 @@ def _last_line(shown: subprocess.CompletedProcess[str]) -> str:
     return lines[-1]
 
 
-@pytest.mark.parametrize("command", [SPEAK, LISTEN], ids=["speak", "listen"])
+@pytest.mark.parametrize("command", [SPEAK, LISTEN, WHEP], ids=["speak", "listen", "whep"])
 async def test_a_bot_that_reaches_no_server_gives_up_in_one_line(command: list[str]) -> None:
     nobody = f"http://127.0.0.1:{free_port()}"
     args = [*command, "--space", NO_SPACE, "--server", nobody, "--give-up-after", "1"]
@@ -61,9 +62,10 @@ async def test_refusals_and_a_space_that_ended_say_so_in_one_line(server: Server
     assert refused.returncode == 1
     assert "refused with HTTP 401" in _last_line(refused)
 
-    missing = await asyncio.to_thread(_bot, [*LISTEN, "--space", NO_SPACE, *base])
-    assert missing.returncode == 1
-    assert "refused with HTTP 404" in _last_line(missing)
+    for listening in (LISTEN, WHEP):
+        missing = await asyncio.to_thread(_bot, [*listening, "--space", NO_SPACE, *base])
+        assert missing.returncode == 1
+        assert "refused with HTTP 404" in _last_line(missing)
 
     token = (await host.ok("POST", "/api/me/tokens", json={"name": "bot"}))["token"]
     await host.ok("POST", f"/api/spaces/{sid}/end")

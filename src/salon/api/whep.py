@@ -168,9 +168,10 @@ async def _session(request: Request, space_id: str, session_id: str) -> ProgramV
             return await forwarder(request).forward(request, owner.url)
     if room is not None:
         viewer = room.viewers.get(session_id)
-        if viewer is not None:
+        if viewer is not None and not viewer.ending:
             return viewer
-        why = room.ended_sessions.why(session_id)
+        # One being hung up has ended too (its client may have seen it go already).
+        why = viewer.ended_why if viewer is not None else room.ended_sessions.why(session_id)
         if why is not None:
             raise Gone(f"this listening session ended: {why}")
     raise NotFound("no such listening session")

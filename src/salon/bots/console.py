@@ -1,5 +1,5 @@
-"""What ``salon bot speak`` and ``salon bot listen`` print: one line per second, each from
-only what arrived in that second, and one line when the bot stops."""
+"""What ``salon bot speak``, ``salon bot listen`` and ``salon bot whep`` print: one line
+per second, each from only what arrived in that second, and one line when the bot stops."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from salon.bots.analysis import dominant_frequency
 from salon.bots.listener import HlsListener, ListenerStatus
 from salon.bots.retry import Clock
 from salon.bots.stage_bot import SpeakerStatus, StageBot
+from salon.bots.whep_listener import WhepListener
 from salon.media.levels import level_dbfs
 
 
@@ -78,6 +79,18 @@ def listener_report(hls: HlsListener, start: float, end: float, elapsed: float) 
         line = (
             f"{elapsed:5.0f}s  level {level_dbfs(status.audio):6.1f} dBFS, strongest "
             f"{dominant_frequency(status.audio):6.0f} Hz, {delay * 1000:5.0f} ms behind live"
+        )
+    else:
+        line = f"{elapsed:5.0f}s  no audio arrived · {status.note}"
+    return Report(start, end, status, line)
+
+
+def whep_report(bot: WhepListener, start: float, end: float, elapsed: float) -> Report:
+    status = bot.status(start)
+    if status.hearing:
+        line = (
+            f"{elapsed:5.0f}s  level {level_dbfs(status.audio):6.1f} dBFS, strongest "
+            f"{dominant_frequency(status.audio):6.0f} Hz, offer {bot.offers}"
         )
     else:
         line = f"{elapsed:5.0f}s  no audio arrived · {status.note}"

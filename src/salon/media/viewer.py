@@ -56,6 +56,11 @@ class ProgramViewer:
         self._pc.on("connectionstatechange", self._on_state)
 
     @property
+    def ending(self) -> bool:
+        """Being closed (or closed): the session has ended, ``ended_why`` says why."""
+        return self._closing
+
+    @property
     def state(self) -> str:
         return str(self._pc.connectionState)
 
