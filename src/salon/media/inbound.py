@@ -21,12 +21,17 @@ from typing import Protocol
 
 from salon.media.opus import OpusDecoder
 from salon.media.pcm import FRAME_SAMPLES, Pcm
+from salon.metrics import INBOUND_LATE_PACKETS, INBOUND_RECOVERED, INBOUND_SILENCED_GAPS
 
 #: The longest loss filled with concealed audio (60 ms); a longer gap is silence.
 MAX_CONCEAL_SAMPLES = 3 * FRAME_SAMPLES
 
 #: Opus frames are multiples of 2.5 ms; FEC and PLC are asked for whole ones.
 _GRANULE = 120
+
+
+_FEC = INBOUND_RECOVERED.labels(how="fec")
+_PLC = INBOUND_RECOVERED.labels(how="plc")
 
 
 class RtpAudio(Protocol):
@@ -53,6 +58,7 @@ class InboundAudio:
             ahead = (packet.sequence_number - self._next_sequence) & 0xFFFF
             if ahead >= 0x8000:
                 self.late += 1
+                INBOUND_LATE_PACKETS.inc()
                 return
             if ahead:
                 self._fill_gap(packet)
@@ -65,12 +71,15 @@ class InboundAudio:
         # The RTP timestamps say how much audio is missing, whatever the packets' duration.
         missing = (packet.timestamp - self._next_timestamp) & 0xFFFFFFFF
         if missing > MAX_CONCEAL_SAMPLES:
+            INBOUND_SILENCED_GAPS.inc()
             return  # a long gap (or a timestamp jump): silence, and decode on from here
         missing -= missing % _GRANULE
         while missing > FRAME_SAMPLES:
             self._on_pcm(self._decoder.conceal(FRAME_SAMPLES))
             missing -= FRAME_SAMPLES
             self.recovered += 1
+            _PLC.inc()
         if missing:
             self._on_pcm(self._decoder.decode_fec(packet.payload, missing))
             self.recovered += 1
+            _FEC.inc()

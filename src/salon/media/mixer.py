@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from salon.media.levels import dbfs_from_mean_square
 from salon.media.pcm import FRAME_SAMPLES, Pcm
+from salon.metrics import MIXER_DROPPED_FRAMES, MIXER_UNDERRUNS
 
 #: Jitter-buffer bound per input. Beyond this the OLDEST audio is dropped, so the delay a
 #: speaker adds to the mix can never grow past 60 ms however their packets bunch up.
@@ -29,7 +30,23 @@ DRAIN_WINDOW_TICKS = 50
 _INT16_MIN = int(np.iinfo(np.int16).min)
 _INT16_MAX = int(np.iinfo(np.int16).max)
 
+#: An input that pushed audio within this many ticks is "sending": a tick that finds its
+#: buffer short of a frame is an underrun (silence mixed where audio was due).
+SENDING_TICKS = 10
+
 Frames = npt.NDArray[np.int32]
+
+_OVERFLOW = MIXER_DROPPED_FRAMES.labels(reason="overflow")
+_DRAIN = MIXER_DROPPED_FRAMES.labels(reason="drain")
+
+
+@dataclass(slots=True)
+class BufferCounts:
+    """What one input's buffer did, for the metrics and the tests (samples and ticks)."""
+
+    overflow_samples: int = 0
+    drained_frames: int = 0
+    underruns: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,23 +67,28 @@ class Mix:
 class _JitterBuffer:
     """A bounded FIFO of one input's samples in a preallocated int16 array (no per-push alloc)."""
 
-    __slots__ = ("_buffer", "_low_water", "_ticks", "fill")
+    __slots__ = ("_buffer", "_idle", "_low_water", "_ticks", "counts", "fill")
 
     def __init__(self, capacity: int) -> None:
         self._buffer: Pcm = np.zeros(capacity, dtype=np.int16)
         self.fill = 0
         self._low_water = capacity
         self._ticks = 0
+        self._idle = SENDING_TICKS  # ticks since the last push
+        self.counts = BufferCounts()
 
     def push(self, pcm: Pcm) -> None:
         capacity = self._buffer.shape[0]
         n = pcm.shape[0]
+        self._idle = 0
         if n >= capacity:
+            self._overflowed(self.fill + n - capacity)
             self._buffer[:] = pcm[n - capacity :]
             self.fill = capacity
             return
         overflow = self.fill + n - capacity
         if overflow > 0:  # drop the oldest samples to make room (numpy handles the overlap)
+            self._overflowed(overflow)
             keep = self.fill - overflow
             self._buffer[:keep] = self._buffer[overflow : self.fill]
             self.fill = keep
@@ -77,8 +99,13 @@ class _JitterBuffer:
         """Move one frame into ``row``; silence (and nothing consumed) if less is buffered."""
         if self.fill < FRAME_SAMPLES:
             row[:] = 0
+            if self._idle < SENDING_TICKS:
+                self.counts.underruns += 1
+                MIXER_UNDERRUNS.inc()
+            self._idle += 1
             self._watch()
             return False
+        self._idle += 1
         row[:] = self._buffer[:FRAME_SAMPLES]
         self._drop(FRAME_SAMPLES)
         self._watch()
@@ -96,8 +123,14 @@ class _JitterBuffer:
         if self._ticks >= DRAIN_WINDOW_TICKS:
             if self._low_water >= FRAME_SAMPLES:
                 self._drop(FRAME_SAMPLES)
+                self.counts.drained_frames += 1
+                _DRAIN.inc()
             self._low_water = self._buffer.shape[0]
             self._ticks = 0
+
+    def _overflowed(self, samples: int) -> None:
+        self.counts.overflow_samples += samples
+        _OVERFLOW.inc(samples / FRAME_SAMPLES)
 
     def clear(self) -> None:
         self.fill = 0
@@ -141,6 +174,10 @@ class Mixer:
         """Samples waiting in an input's jitter buffer (0 for an unknown input)."""
         entry = self._inputs.get(input_id)
         return 0 if entry is None else entry.buffer.fill
+
+    def counts(self, input_id: int) -> BufferCounts:
+        """What an input's buffer dropped and missed so far (KeyError for an unknown one)."""
+        return self._inputs[input_id].buffer.counts
 
     def add_input(self, input_id: int) -> None:
         """Start mixing an input, unmuted. Adding a present input changes nothing."""
