@@ -17,22 +17,38 @@ import numpy.typing as npt
 
 from salon.media.levels import dbfs_from_mean_square
 from salon.media.pcm import FRAME_SAMPLES, Pcm
-from salon.metrics import MIXER_DROPPED_FRAMES, MIXER_UNDERRUNS
+from salon.metrics import MIXER_DROPPED_FRAMES, MIXER_PLAYOUT_GROWN, MIXER_UNDERRUNS
 
-#: Jitter-buffer bound per input. Beyond this the OLDEST audio is dropped, so the delay a
-#: speaker adds to the mix can never grow past 60 ms however their packets bunch up.
-MAX_BUFFERED_FRAMES = 3
+#: Jitter-buffer bound per input (200 ms). Only a burst longer than this loses audio (the
+#: OLDEST is dropped); the playout delay itself is kept down by the drain below, not by this
+#: bound, so a burst of a few frames (a busy sender, a reordered run) plays out whole.
+MAX_BUFFERED_FRAMES = 10
 
-#: Ticks over which a buffer's low-water mark is watched (1 s). If even its lowest point held
-#: a whole frame, that frame is standing delay, not jitter protection, and is dropped.
+#: Ticks over which a buffer's low-water mark is watched (1 s). Frames its lowest point held
+#: beyond the input's playout margin are standing delay, not jitter protection, and are dropped.
 DRAIN_WINDOW_TICKS = 50
 
-_INT16_MIN = int(np.iinfo(np.int16).min)
-_INT16_MAX = int(np.iinfo(np.int16).max)
+#: A standing frame is dropped only when it is quiet (below this level: a pause between words),
+#: so draining is not heard as a hole in a word...
+DRAIN_QUIET_DBFS = -50.0
+#: ... unless no quiet frame came for this long (5 s of talk without a pause).
+DRAIN_PATIENCE_TICKS = 250
+
+#: The playout margin: whole frames an input keeps buffered at its low point. It starts at 0
+#: (a frame is played as soon as it is whole: the least delay on a clean link), grows by one
+#: each time the input runs dry while sending (its audio came late: jitter), up to this many
+#: (80 ms), and shrinks by one after ``MARGIN_DECAY_TICKS`` without running dry (10 s).
+MAX_MARGIN_FRAMES = 4
+MARGIN_DECAY_TICKS = 500
 
 #: An input that pushed audio within this many ticks is "sending": a tick that finds its
 #: buffer short of a frame is an underrun (silence mixed where audio was due).
 SENDING_TICKS = 10
+
+_INT16_MIN = int(np.iinfo(np.int16).min)
+_INT16_MAX = int(np.iinfo(np.int16).max)
+#: Mean square (int16 units) of a frame at DRAIN_QUIET_DBFS.
+_QUIET_MEAN_SQUARE = (32768.0 * 10 ** (DRAIN_QUIET_DBFS / 20)) ** 2
 
 Frames = npt.NDArray[np.int32]
 
@@ -47,6 +63,7 @@ class BufferCounts:
     overflow_samples: int = 0
     drained_frames: int = 0
     underruns: int = 0
+    grown: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +82,22 @@ class Mix:
 
 
 class _JitterBuffer:
-    """A bounded FIFO of one input's samples in a preallocated int16 array (no per-push alloc)."""
+    """One input's adaptive playout buffer: a bounded FIFO of samples in a preallocated int16
+    array (no per-push alloc), its margin, and the drain of standing frames beyond it."""
 
-    __slots__ = ("_buffer", "_idle", "_low_water", "_ticks", "counts", "fill")
+    __slots__ = (
+        "_buffer",
+        "_calm",
+        "_idle",
+        "_low_water",
+        "_pending",
+        "_playing",
+        "_ticks",
+        "_waited",
+        "counts",
+        "fill",
+        "margin",
+    )
 
     def __init__(self, capacity: int) -> None:
         self._buffer: Pcm = np.zeros(capacity, dtype=np.int16)
@@ -75,6 +105,11 @@ class _JitterBuffer:
         self._low_water = capacity
         self._ticks = 0
         self._idle = SENDING_TICKS  # ticks since the last push
+        self.margin = 0  # whole frames kept at the low point (see MAX_MARGIN_FRAMES)
+        self._calm = 0  # ticks since the last underrun
+        self._pending = 0  # standing frames to drop at the next quiet frames
+        self._waited = 0  # ticks a pending drop has waited for a quiet frame
+        self._playing = False  # the last tick played a frame of this input
         self.counts = BufferCounts()
 
     def push(self, pcm: Pcm) -> None:
@@ -99,17 +134,43 @@ class _JitterBuffer:
         """Move one frame into ``row``; silence (and nothing consumed) if less is buffered."""
         if self.fill < FRAME_SAMPLES:
             row[:] = 0
-            if self._idle < SENDING_TICKS:
+            if self._playing and self._idle < SENDING_TICKS:  # it was sending: audio is late
                 self.counts.underruns += 1
                 MIXER_UNDERRUNS.inc()
+                self._calm = 0
+                if self.margin < MAX_MARGIN_FRAMES:
+                    self.margin += 1
+                    self.counts.grown += 1
+                    MIXER_PLAYOUT_GROWN.inc()
+            self._playing = False
             self._idle += 1
             self._watch()
             return False
-        self._idle += 1
+        if self._pending:
+            self._drain()
         row[:] = self._buffer[:FRAME_SAMPLES]
         self._drop(FRAME_SAMPLES)
+        self._playing = True
+        self._idle += 1
+        self._calm += 1
         self._watch()
         return True
+
+    def _drain(self) -> None:
+        """Drop standing frames from the head while they are quiet (or patience ran out),
+        always leaving a whole frame to play this tick."""
+        self._waited += 1
+        while self._pending and self.fill >= 2 * FRAME_SAMPLES:
+            head = self._buffer[:FRAME_SAMPLES].astype(np.float64)
+            quiet = float(np.dot(head, head)) / FRAME_SAMPLES < _QUIET_MEAN_SQUARE
+            if not quiet and self._waited < DRAIN_PATIENCE_TICKS:
+                return
+            self._drop(FRAME_SAMPLES)
+            self._pending -= 1
+            self.counts.drained_frames += 1
+            _DRAIN.inc()
+        if not self._pending:
+            self._waited = 0
 
     def _drop(self, samples: int) -> None:
         rest = self.fill - samples
@@ -121,10 +182,13 @@ class _JitterBuffer:
         self._low_water = min(self._low_water, self.fill)
         self._ticks += 1
         if self._ticks >= DRAIN_WINDOW_TICKS:
-            if self._low_water >= FRAME_SAMPLES:
-                self._drop(FRAME_SAMPLES)
-                self.counts.drained_frames += 1
-                _DRAIN.inc()
+            standing = self._low_water // FRAME_SAMPLES - self.margin
+            self._pending = max(standing, 0)
+            if not self._pending:
+                self._waited = 0
+            if self.margin and self._calm >= MARGIN_DECAY_TICKS:
+                self.margin -= 1
+                self._calm = 0
             self._low_water = self._buffer.shape[0]
             self._ticks = 0
 
@@ -134,6 +198,7 @@ class _JitterBuffer:
 
     def clear(self) -> None:
         self.fill = 0
+        self._playing = False
 
 
 class _Input:
