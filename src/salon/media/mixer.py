@@ -37,9 +37,9 @@ DRAIN_PATIENCE_TICKS = 250
 #: The playout margin: whole frames an input keeps buffered at its low point. It starts at 0
 #: (a frame is played as soon as it is whole: the least delay on a clean link), grows by one
 #: each time the input runs dry while sending (its audio came late: jitter), up to this many
-#: (80 ms), and shrinks by one after ``MARGIN_DECAY_TICKS`` without running dry (10 s).
+#: (80 ms), and shrinks by one after ``MARGIN_DECAY_TICKS`` without running dry (2 s).
 MAX_MARGIN_FRAMES = 4
-MARGIN_DECAY_TICKS = 500
+MARGIN_DECAY_TICKS = 100
 
 #: An input that pushed audio within this many ticks is "sending": a tick that finds its
 #: buffer short of a frame is an underrun (silence mixed where audio was due).
