@@ -531,3 +531,11 @@ def test_jitter_that_empties_the_buffer_is_not_drained() -> None:
             mixer.push(1, np.concatenate([frame, frame]))  # packets arrive in pairs
         heard += int(np.any(mixer.tick().program))
     assert heard == DRAIN_WINDOW_TICKS * 3  # every tick had audio: nothing was thrown away
+
+
+def test_recurring_jitter_holds_the_margin_longer() -> None:
+    """Running dry every 4 s: after the first few, the margin is held instead of decaying
+    after 2 s and being lost to the next late frame."""
+    mixer = stage(1)
+    late_now_and_then(mixer, 3000, every=200)
+    assert mixer.counts(1).underruns <= 3  # of 15 late frames
