@@ -46,6 +46,42 @@ LIVE_ROOMS = Gauge("salon_media_rooms", "Spaces whose media (mixer, LL-HLS) is r
 MIXER_LATE_TICKS = Counter(
     "salon_mixer_late_ticks_total", "Times a mixer clock fell behind and skipped ahead"
 )
+MIXER_TICKS_BEHIND = Counter(
+    "salon_mixer_ticks_behind_total",
+    "Mixer ticks run more than one tick (20 ms) after they were due (caught up, not skipped)",
+)
+MIXER_DROPPED_FRAMES = Counter(
+    "salon_mixer_dropped_frames_total",
+    "20 ms of a speaker's audio the mixer threw away: 'overflow' (its buffer was full when "
+    "more arrived) or 'drain' (a standing queue shortened to cut delay)",
+    ["reason"],
+)
+MIXER_UNDERRUNS = Counter(
+    "salon_mixer_underruns_total",
+    "Ticks on which a speaker who is sending had no whole frame buffered (silence mixed)",
+)
+MIXER_PLAYOUT_GROWN = Counter(
+    "salon_mixer_playout_grown_total",
+    "Times a speaker's playout delay grew by a frame after an underrun (jitter seen)",
+)
+INBOUND_RECOVERED = Counter(
+    "salon_inbound_recovered_frames_total",
+    "Lost microphone audio filled in before mixing, by how: 'fec' (in-band FEC of the next "
+    "packet, or PLC where it carried none) or 'plc' (concealed)",
+    ["how"],
+)
+INBOUND_SILENCED_GAPS = Counter(
+    "salon_inbound_silenced_gaps_total",
+    "Microphone gaps too long to conceal (left as silence)",
+)
+INBOUND_LATE_PACKETS = Counter(
+    "salon_inbound_late_packets_total",
+    "Microphone packets dropped for arriving after their place was filled (reordered)",
+)
+OUTBOUND_DROPPED = Counter(
+    "salon_stage_outbound_dropped_total",
+    "Mix packets dropped before sending to a stage member because their queue was full",
+)
 PURCHASES = Counter(
     "salon_ticket_purchases_total",
     "Ticket purchases reaching each state (held, paid, declined, expired, refunded...)",

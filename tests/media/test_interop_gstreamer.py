@@ -1,6 +1,6 @@
 """A standard WebRTC client that is not aiortc (GStreamer's webrtcbin, tests/media/interop) on
 Salon's stage: publishing over WHIP and heard over LL-HLS, playing over WHEP, and both through
-an impaired link (tests/media/lossy_relay.py: 5 % loss, 30 ± 20 ms delay).
+an impaired link (salon/bots/lossy_link.py: 5 % loss, 30 ± 20 ms delay).
 
 Everything is judged by signal: the tone's frequency in what a listener decodes, and how long
 the longest quiet stretch lasts in media time (the decoded samples), never the wall clock.
@@ -18,12 +18,7 @@ import pytest
 
 from salon.bots.analysis import dominant_frequency, tone_strength
 from salon.bots.listener import HlsListener
-from salon.bots.speaker import WhipSpeaker
-from salon.bots.tracks import PcmTrack, tone
-from salon.media.pcm import SAMPLE_RATE, Pcm
-from tests.harness import Person, Server
-from tests.media.interop.client import GstClient, require_gstreamer
-from tests.media.lossy_relay import (
+from salon.bots.lossy_link import (
     SEED,
     TO_CLIENT,
     TO_SERVER,
@@ -31,6 +26,11 @@ from tests.media.lossy_relay import (
     SignalingProxy,
     loss_generator,
 )
+from salon.bots.speaker import WhipSpeaker
+from salon.bots.tracks import PcmTrack, tone
+from salon.media.pcm import SAMPLE_RATE, Pcm
+from tests.harness import Person, Server
+from tests.media.interop.client import GstClient, require_gstreamer
 from tests.media.slow_link import SlowLink
 
 #: The GStreamer publisher's tone, and the Salon bot's a WHEP player should hear.

@@ -69,12 +69,28 @@ def test_a_long_gap_is_left_as_silence_not_concealed() -> None:
     assert len(out) == 20
 
 
-def test_a_late_or_repeated_packet_is_dropped() -> None:
+def test_a_reordered_packet_is_decoded_in_its_place_and_a_repeated_one_dropped() -> None:
     packets = _packets(10)
     inbound, out = _run([*packets[:4], packets[5], packets[4], packets[5], *packets[6:]])
-    assert inbound.late == 2
-    assert inbound.recovered == 1
+    assert inbound.late == 1  # the second 5
+    assert inbound.recovered == 0  # 4 was not lost, only late: decoded, not concealed
     assert len(out) == 10
+    _, in_order = _run(packets)
+    for got, want in zip(out, in_order, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_gap_is_held_until_enough_packets_came_after_it() -> None:
+    from salon.media.inbound import REORDER_PACKETS
+
+    packets = _packets(10)
+    inbound, out = _run([*packets[:4], *packets[5 : 5 + REORDER_PACKETS - 1]])
+    assert len(out) == 4  # still waiting for 4
+    inbound.receive(packets[5 + REORDER_PACKETS - 1])
+    assert len(out) == 5 + REORDER_PACKETS  # 4 recovered (FEC), then the held ones
+    assert inbound.recovered == 1
+    inbound.receive(packets[4])  # too late now
+    assert inbound.late == 1
 
 
 def test_sequence_numbers_wrap_around() -> None:

@@ -176,26 +176,48 @@ def test_push_accepts_any_length() -> None:
 
 def test_jitter_buffer_keeps_only_the_newest_frames() -> None:
     mixer = stage(1)
-    freqs = [300.0, 500.0, 700.0, 900.0, 1100.0]
-    for freq in freqs:  # a burst of five frames arrives between two ticks
+    freqs = [300.0 + 200 * k for k in range(MAX_BUFFERED_FRAMES + 2)]
+    for freq in freqs:  # a burst longer than the buffer arrives between two ticks
         mixer.push(1, tone(freq))
     assert mixer.buffered(1) == MAX_BUFFERED_FRAMES * FRAME_SAMPLES
-    heard = [mixer.tick().program for _ in range(4)]
+    assert mixer.counts(1).overflow_samples == 2 * FRAME_SAMPLES
+    heard = [mixer.tick().program for _ in range(MAX_BUFFERED_FRAMES + 1)]
     for pcm, freq in zip(heard, freqs[2:], strict=False):
         assert has_tone(pcm, freq)
         assert all(lacks_tone(pcm, f) for f in freqs if f != freq)
-    assert not heard[3].any()
+    assert not heard[-1].any()
 
 
 def test_jitter_buffer_drops_oldest_samples_exactly() -> None:
     mixer = stage(1)
-    speech = tone(440, samples=4900)
+    speech = tone(440, samples=MAX_BUFFERED_FRAMES * FRAME_SAMPLES + 1300)
     for start in range(0, len(speech), 700):  # odd-sized chunks
         mixer.push(1, speech[start : start + 700])
     kept = speech[-MAX_BUFFERED_FRAMES * FRAME_SAMPLES :]
     out = np.concatenate([mixer.tick().program for _ in range(MAX_BUFFERED_FRAMES)])
     np.testing.assert_array_equal(out, kept)
     assert mixer.buffered(1) == 0
+
+
+def test_a_burst_of_several_frames_plays_out_whole() -> None:
+    """A sender held up for 100 ms (a busy event loop, a reordered run) delivers 5 frames at
+    once: every one is heard, in order, none dropped to bound the delay."""
+    mixer = stage(1)
+    freqs = [300.0, 500.0, 700.0, 900.0, 1100.0, 1300.0, 1500.0]
+    heard = []
+    mixer.push(1, tone(freqs[0]))
+    heard.append(mixer.tick().program)
+    for _ in range(5):  # nothing arrives for 5 ticks but the one frame kept...
+        heard.append(mixer.tick().program)
+    for freq in freqs[1:6]:
+        mixer.push(1, tone(freq))
+    for freq in freqs[6:]:
+        heard += [mixer.tick().program for _ in range(5)]
+        mixer.push(1, tone(freq))
+    heard.append(mixer.tick().program)
+    played = [f for f in freqs if any(has_tone(pcm, f) for pcm in heard)]
+    assert played == freqs
+    assert mixer.counts(1).overflow_samples == 0
 
 
 def test_one_push_longer_than_the_buffer_keeps_its_tail() -> None:
@@ -389,21 +411,112 @@ def test_downmix_rejects_bad_frames() -> None:
         downmix_to_mono(np.zeros((1, 8), dtype=np.int16), 0)
 
 
+QUIET = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+LOUD = np.full(FRAME_SAMPLES, 1000, dtype=np.int16)  # -30 dBFS: a word
+
+
 def test_a_standing_queue_is_drained_after_a_window() -> None:
     from salon.media.mixer import DRAIN_WINDOW_TICKS
 
     mixer = Mixer()
     mixer.add_input(1)
-    frame = np.full(FRAME_SAMPLES, 1000, dtype=np.int16)
-    mixer.push(1, np.concatenate([frame, frame]))  # a burst at connect: one frame too many
+    mixer.push(1, np.concatenate([QUIET, QUIET]))  # a burst at connect: one frame too many
     for _ in range(DRAIN_WINDOW_TICKS - 1):
         mixer.tick()
-        mixer.push(1, frame)
+        mixer.push(1, QUIET)
     # Each tick takes one frame and one arrives: a frame stays queued, 20 ms of delay.
     assert mixer.buffered(1) == 2 * FRAME_SAMPLES
     mixer.tick()  # the window closes: its low-water mark held a whole frame, which goes
-    mixer.push(1, frame)
+    mixer.push(1, QUIET)
+    mixer.tick()
+    mixer.push(1, QUIET)
     assert mixer.buffered(1) == FRAME_SAMPLES
+    assert mixer.counts(1).drained_frames == 1
+
+
+def test_a_standing_frame_is_drained_in_a_pause_not_mid_word() -> None:
+    """The drain drops a quiet frame, never a frame of a word: speech keeps every frame."""
+    from salon.media.mixer import DRAIN_WINDOW_TICKS
+
+    mixer = Mixer()
+    mixer.add_input(1)
+    words = [tone(300.0 + 100 * (k % 10)) for k in range(3 * DRAIN_WINDOW_TICKS)]
+    sent = [LOUD, *words, QUIET, QUIET, LOUD, LOUD, LOUD]
+    mixer.push(1, sent[0])
+    heard = []
+    for frame in sent[1:]:  # one frame standing all along, while a word goes on
+        mixer.push(1, frame)
+        heard.append(mixer.tick().program)
+    heard.append(mixer.tick().program)
+    # Every word frame was heard, in order; one of the two quiet frames went (so the last
+    # tick finds nothing left).
+    expected = [LOUD, *words, QUIET, LOUD, LOUD, LOUD, QUIET]
+    assert len(heard) == len(expected)
+    for got, want in zip(heard, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert mixer.counts(1).drained_frames == 1
+
+
+def test_a_standing_queue_goes_after_the_patience_even_without_a_pause() -> None:
+    from salon.media.mixer import DRAIN_PATIENCE_TICKS, DRAIN_WINDOW_TICKS
+
+    mixer = Mixer()
+    mixer.add_input(1)
+    mixer.push(1, np.concatenate([LOUD, LOUD]))
+    for _ in range(DRAIN_WINDOW_TICKS + DRAIN_PATIENCE_TICKS + 1):
+        mixer.tick()
+        mixer.push(1, LOUD)
+    assert mixer.buffered(1) == FRAME_SAMPLES
+    assert mixer.counts(1).drained_frames == 1
+
+
+def late_now_and_then(mixer: Mixer, ticks: int, every: int) -> int:
+    """A sender whose frame is due just before each tick but misses it every ``every`` ticks
+    (arrives just after: jitter around the tick); returns how many ticks played silence."""
+    silent = 0
+    late = False
+    for tick in range(ticks):
+        if tick % every == every - 1:
+            late = True  # this tick's frame comes after it
+        else:
+            mixer.push(1, LOUD)
+            if late:
+                mixer.push(1, LOUD)  # the late one, with the next
+                late = False
+        silent += int(not mixer.tick().program.any())
+    return silent
+
+
+def test_jitter_grows_the_playout_margin_instead_of_running_dry_again() -> None:
+    """Audio late now and then runs the buffer dry once; the margin then keeps the late frame
+    as protection (not drained as standing delay), so it never runs dry again."""
+    mixer = stage(1)
+    silent = late_now_and_then(mixer, 1500, every=70)
+    assert silent == 1
+    assert mixer.counts(1).underruns == 1
+    assert mixer.counts(1).grown == 1
+    assert mixer.counts(1).drained_frames == 0
+
+
+def test_the_margin_shrinks_after_a_calm_spell() -> None:
+    from salon.media.mixer import DRAIN_WINDOW_TICKS, MARGIN_DECAY_TICKS
+
+    mixer = stage(1)
+    late_now_and_then(mixer, 6, every=5)  # one late frame: margin 1, a frame standing
+    assert mixer.counts(1).grown == 1
+    for _ in range(MARGIN_DECAY_TICKS + 3 * DRAIN_WINDOW_TICKS):  # then a steady, quiet link
+        mixer.push(1, QUIET)
+        mixer.tick()
+    assert mixer.counts(1).drained_frames == 1  # the standing frame went once it was calm
+    assert mixer.counts(1).underruns == 1
+
+
+def test_a_sender_that_stops_is_one_underrun_not_one_a_tick() -> None:
+    mixer = stage(1)
+    mixer.push(1, LOUD)
+    for _ in range(20):
+        mixer.tick()
+    assert mixer.counts(1).underruns == 1
 
 
 def test_jitter_that_empties_the_buffer_is_not_drained() -> None:
@@ -418,3 +531,11 @@ def test_jitter_that_empties_the_buffer_is_not_drained() -> None:
             mixer.push(1, np.concatenate([frame, frame]))  # packets arrive in pairs
         heard += int(np.any(mixer.tick().program))
     assert heard == DRAIN_WINDOW_TICKS * 3  # every tick had audio: nothing was thrown away
+
+
+def test_recurring_jitter_holds_the_margin_longer() -> None:
+    """Running dry every 4 s: after the first few, the margin is held instead of decaying
+    after 2 s and being lost to the next late frame."""
+    mixer = stage(1)
+    late_now_and_then(mixer, 3000, every=200)
+    assert mixer.counts(1).underruns <= 3  # of 15 late frames

@@ -25,6 +25,7 @@ from salon.media.offer import UnusableOffer, check_offer, opus_only
 from salon.media.pcm import SAMPLE_RATE, Pcm
 from salon.media.sdpfrag import Fragment
 from salon.media.trickle import add_fragment, failure_reason, ice_ufrag
+from salon.metrics import OUTBOUND_DROPPED
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class PacketTrack(MediaStreamTrack):
         """Queue one 20 ms packet (``pts`` in samples at 48 kHz, the room's clock)."""
         if self._packets.full():
             self._packets.get_nowait()
+            OUTBOUND_DROPPED.inc()
         self._packets.put_nowait(packet)
 
     async def recv(self) -> OpusPacket:

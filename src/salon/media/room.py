@@ -15,7 +15,7 @@ from salon.media.pcm import FRAME_MS, FRAME_SAMPLES, Pcm
 from salon.media.peer import StagePeer, opus_packet
 from salon.media.trickle import EndedSessions
 from salon.media.viewer import ProgramViewer
-from salon.metrics import MIXER_LATE_TICKS, STAGE_PEERS, WHEP_VIEWERS
+from salon.metrics import MIXER_LATE_TICKS, MIXER_TICKS_BEHIND, STAGE_PEERS, WHEP_VIEWERS
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,8 @@ class Room:
                 await asyncio.sleep(wait)
             elif skipped:
                 MIXER_LATE_TICKS.inc()
+            elif loop.time() - due > TICK:
+                MIXER_TICKS_BEHIND.inc()
             try:
                 self.tick(loop.time())
             except Exception:

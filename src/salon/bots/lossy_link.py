@@ -1,4 +1,5 @@
-"""An impaired link for WebRTC tests: a user-space UDP relay between a client and Salon.
+"""An impaired link for WebRTC clients (the benchmarks and the tests): a user-space UDP relay
+between a client and Salon, and the WHIP/WHEP proxy that routes a client's media through it.
 
 ``LossyRelay`` sits on every path media can take. It rewrites the ICE candidates of both SDPs:
 each of the server's candidates in the answer becomes a relay socket the client is given
