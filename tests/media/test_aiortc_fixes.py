@@ -8,7 +8,7 @@ from aiortc.rtcdtlstransport import SRTP_AES128_CM_SHA1_80, RTCCertificate
 from aiortc.rtp import RtpPacket
 from OpenSSL import SSL
 
-from salon.media import aiortc_fixes, peer  # noqa: F401  (importing the peer applies them)
+from salon.media import aiortc_fixes, session  # noqa: F401  (importing it applies them)
 
 
 def _ciphers_offered() -> list[str]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Request, Response
 
-from salon.api.forward import Forwarder
+from salon.api.forward import FORWARDED, Forwarder
 from salon.domain.errors import NotFound
 from salon.media.engine import MediaEngine
 from salon.media.room import Room
 from salon.ownership import MediaOwnership
+from salon.services import media_leases
 from salon.services.media_leases import Lease
 
 
@@ -31,6 +32,17 @@ async def live_room(request: Request, space_id: str, *, ended_too: bool = False)
     if isinstance(found, Room) and found.ended and not ended_too:
         raise NotFound("this space is not live")
     return found
+
+
+async def elsewhere(request: Request, space_id: str) -> Response | None:
+    """The answer of the node that runs a space's media, when it is not this one and this
+    request was not forwarded already (a WHIP or WHEP session lives on that node)."""
+    if engine(request).room(space_id) is not None or request.headers.get(FORWARDED):
+        return None
+    owner = await media_leases.owner(request.app.state.ctx, space_id=space_id)
+    if owner is None or owner.node == ownership(request).node:
+        return None
+    return await forwarder(request).forward(request, owner.url)
 
 
 def ownership(request: Request) -> MediaOwnership:

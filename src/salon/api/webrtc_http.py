@@ -18,8 +18,11 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from salon.domain.errors import TooLarge, UnsupportedMediaType
+from salon.api.problems import problem
+from salon.domain.errors import Invalid, TooLarge, UnsupportedMediaType
 from salon.media import sdpfrag
+from salon.media.session import WebRtcSession
+from salon.media.trickle import IceRestart
 
 SDP = "application/sdp"
 MAX_OFFER_BYTES = 64 * 1024
@@ -110,6 +113,47 @@ def with_links(response: Response, links: list[str]) -> Response:
     for link in links:
         response.headers.append("Link", link)
     return response
+
+
+def created(
+    session: WebRtcSession, location: str, ice_servers: Iterable[Mapping[str, object]]
+) -> Response:
+    """The 201 of a WHIP or WHEP POST: the answer, where the session is, its ETag, what a
+    PATCH takes, and the ICE servers."""
+    response = Response(
+        session.answer_sdp,
+        status_code=201,
+        media_type=SDP,
+        headers={
+            "Location": location,
+            "ETag": etag(session.session_id),
+            "Accept-Patch": sdpfrag.MEDIA_TYPE,
+        },
+    )
+    return with_links(response, ice_server_links(ice_servers))
+
+
+def session_options() -> Response:
+    """What a session resource takes (its OPTIONS)."""
+    return Response(
+        status_code=204, headers={"Accept-Patch": sdpfrag.MEDIA_TYPE, "Allow": SESSION_METHODS}
+    )
+
+
+async def trickle(request: Request, session: WebRtcSession, if_match: str | None) -> Response:
+    """A trickle PATCH into ``session``: 204; 412 for a stale If-Match, 422 for a bad
+    fragment, 501 for an ICE restart (a new offer reconnects instead)."""
+    if not if_match_ok(if_match, session.session_id):
+        return problem(412, "Precondition failed", "If-Match does not name this session")
+    try:
+        await session.trickle(await read_fragment(request))
+    except sdpfrag.BadFragment as exc:
+        raise Invalid(str(exc)) from None
+    except IceRestart:
+        return problem(
+            501, "Not implemented", "ICE restarts are not supported: POST a new offer to reconnect"
+        )
+    return Response(status_code=204)
 
 
 def own_origin(headers: Mapping[str, str]) -> bool:

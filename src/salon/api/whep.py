@@ -16,31 +16,25 @@ from __future__ import annotations
 from fastapi import APIRouter, Header, Request, Response
 
 from salon.api.deps import Ctx, MaybeUser
-from salon.api.forward import FORWARDED
 from salon.api.problems import COMMON_PROBLEMS, problem, problem_responses
-from salon.api.rooms import engine, forwarder, live_room, ownership
+from salon.api.rooms import elsewhere, engine, forwarder, live_room
 from salon.api.schemas import SpaceId
 from salon.api.webrtc_http import (
     ENDPOINT_METHODS,
     FRAGMENT_BODY,
     OFFER_BODY,
     SDP,
-    SESSION_METHODS,
-    etag,
-    ice_server_links,
-    if_match_ok,
-    read_fragment,
+    created,
     read_offer,
-    with_links,
+    session_options,
+    trickle,
 )
 from salon.domain.errors import Gone, Invalid, NotFound
-from salon.media import sdpfrag
 from salon.media.engine import WhepFull
 from salon.media.offer import UnusableOffer
 from salon.media.room import Room
-from salon.media.trickle import IceRestart
 from salon.media.viewer import ProgramViewer
-from salon.services import listening, media_leases
+from salon.services import listening
 
 router = APIRouter(prefix="/api/spaces/{space_id}", tags=["media"], responses=COMMON_PROBLEMS)
 
@@ -91,17 +85,8 @@ async def whep_offer(space_id: SpaceId, request: Request, ctx: Ctx, viewer: Mayb
                 'type="application/vnd.apple.mpegurl"',
             },
         )
-    response = Response(
-        session.answer_sdp,
-        status_code=201,
-        media_type=SDP,
-        headers={
-            "Location": f"/api/spaces/{space_id}/whep/{session.session_id}",
-            "ETag": etag(session.session_id),
-            "Accept-Patch": sdpfrag.MEDIA_TYPE,
-        },
-    )
-    return with_links(response, ice_server_links(ctx.settings.ice_servers))
+    location = f"/api/spaces/{space_id}/whep/{session.session_id}"
+    return created(session, location, ctx.settings.ice_servers)
 
 
 @router.options("/whep", status_code=204, response_class=Response)
@@ -127,22 +112,12 @@ async def whep_trickle(
     found = await _session(request, space_id, session_id)
     if isinstance(found, Response):
         return found
-    if not if_match_ok(if_match, session_id):
-        return problem(412, "Precondition failed", "If-Match does not name this session")
-    try:
-        await found.trickle(await read_fragment(request))
-    except sdpfrag.BadFragment as exc:
-        raise Invalid(str(exc)) from None
-    except IceRestart:
-        return problem(501, "Not implemented", "ICE restarts are not supported: POST a new offer")
-    return Response(status_code=204)
+    return await trickle(request, found, if_match)
 
 
 @router.options("/whep/{session_id}", status_code=204, response_class=Response)
 async def whep_session_options(space_id: SpaceId, session_id: str) -> Response:
-    return Response(
-        status_code=204, headers={"Accept-Patch": sdpfrag.MEDIA_TYPE, "Allow": SESSION_METHODS}
-    )
+    return session_options()
 
 
 @router.delete(
@@ -161,11 +136,10 @@ async def whep_hang_up(space_id: SpaceId, session_id: str, request: Request) -> 
 
 
 async def _session(request: Request, space_id: str, session_id: str) -> ProgramViewer | Response:
+    forwarded = await elsewhere(request, space_id)
+    if forwarded is not None:
+        return forwarded
     room = engine(request).room(space_id)
-    if room is None and not request.headers.get(FORWARDED):
-        owner = await media_leases.owner(request.app.state.ctx, space_id=space_id)
-        if owner is not None and owner.node != ownership(request).node:
-            return await forwarder(request).forward(request, owner.url)
     if room is not None:
         viewer = room.viewers.get(session_id)
         if viewer is not None and not viewer.ending:

@@ -13,30 +13,26 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel
 
 from salon.api.deps import Ctx, CurrentUser, MaybeUser
-from salon.api.forward import FORWARDED
-from salon.api.problems import COMMON_PROBLEMS, problem, problem_responses
-from salon.api.rooms import engine, forwarder, live_room, ownership
+from salon.api.problems import COMMON_PROBLEMS, problem_responses
+from salon.api.rooms import elsewhere, engine, forwarder, live_room
 from salon.api.schemas import SpaceId
 from salon.api.webrtc_http import (
     ENDPOINT_METHODS,
     FRAGMENT_BODY,
     OFFER_BODY,
     SDP,
-    SESSION_METHODS,
-    etag,
+    created,
     ice_server_links,
-    if_match_ok,
-    read_fragment,
     read_offer,
+    session_options,
+    trickle,
     with_links,
 )
 from salon.domain.errors import Gone, Invalid, NotFound
-from salon.media import sdpfrag
 from salon.media.offer import UnusableOffer
 from salon.media.peer import StagePeer
 from salon.media.room import Room
-from salon.media.trickle import IceRestart
-from salon.services import listening, media_leases
+from salon.services import listening
 
 router = APIRouter(prefix="/api/spaces/{space_id}", tags=["media"], responses=COMMON_PROBLEMS)
 
@@ -77,17 +73,8 @@ async def whip_offer(space_id: SpaceId, request: Request, ctx: Ctx, user: Curren
         peer = await room.connect(user.id, offer, muted=me.muted)
     except UnusableOffer as exc:
         raise Invalid(str(exc)) from None
-    response = Response(
-        peer.answer_sdp,
-        status_code=201,
-        media_type=SDP,
-        headers={
-            "Location": f"/api/spaces/{space_id}/whip/{peer.session_id}",
-            "ETag": etag(peer.session_id),
-            "Accept-Patch": sdpfrag.MEDIA_TYPE,
-        },
-    )
-    return with_links(response, ice_server_links(ctx.settings.ice_servers))
+    location = f"/api/spaces/{space_id}/whip/{peer.session_id}"
+    return created(peer, location, ctx.settings.ice_servers)
 
 
 @router.options("/whip", status_code=204, response_class=Response)
@@ -131,27 +118,12 @@ async def whip_trickle(
     found = await _session(request, space_id, user.id, session_id)
     if isinstance(found, Response):
         return found
-    if not if_match_ok(if_match, session_id):
-        return problem(412, "Precondition failed", "If-Match does not name this session")
-    try:
-        fragment = await read_fragment(request)
-        await found.trickle(fragment)
-    except sdpfrag.BadFragment as exc:
-        raise Invalid(str(exc)) from None
-    except IceRestart:
-        return problem(
-            501,
-            "Not implemented",
-            "ICE restarts are not supported: POST a new offer to reconnect",
-        )
-    return Response(status_code=204)
+    return await trickle(request, found, if_match)
 
 
 @router.options("/whip/{session_id}", status_code=204, response_class=Response)
 async def whip_session_options(space_id: SpaceId, session_id: str) -> Response:
-    return Response(
-        status_code=204, headers={"Accept-Patch": sdpfrag.MEDIA_TYPE, "Allow": SESSION_METHODS}
-    )
+    return session_options()
 
 
 @router.delete(
@@ -177,16 +149,16 @@ async def _session(
 ) -> StagePeer | Response:
     """The caller's live session here, the answer of the node that holds it, or an error
     saying why it is gone."""
+    forwarded = await elsewhere(request, space_id)
+    if forwarded is not None:
+        return forwarded
     room = engine(request).room(space_id)
-    if room is None and not request.headers.get(FORWARDED):
-        owner = await media_leases.owner(request.app.state.ctx, space_id=space_id)
-        if owner is not None and owner.node != ownership(request).node:
-            return await forwarder(request).forward(request, owner.url)
     if room is not None:
         peer = room.session(user_id, session_id)
-        if peer is not None:
+        if peer is not None and not peer.ending:
             return peer
-        why = room.ended_sessions.why(session_id)
+        # One being hung up has ended too (its client may have seen it go already).
+        why = peer.ended_why if peer is not None else room.ended_sessions.why(session_id)
         if why is not None:
             raise Gone(f"this speaking session ended: {why}")
     raise NotFound("no such speaking session")
