@@ -194,14 +194,67 @@ async def in_process_server() -> AsyncIterator[Server]:
             yield server
 
 
-class ServerProcess:
-    """``salon serve`` as a child process, so its CPU and memory can be read on their own."""
+class ChildProcess:
+    """A server run as a child process, so its CPU and memory can be read on their own."""
+
+    #: What it is called in errors ("salon serve", "janus").
+    name = "a child process"
+
+    def __init__(self, log_path: Path) -> None:
+        self._log_path = log_path
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    async def _start(
+        self, argv: list[str], *, cwd: Path, ready_url: str, env: dict[str, str] | None = None
+    ) -> None:
+        """Start ``argv``, then wait (30 s at most) until ``ready_url`` answers 200."""
+        with self._log_path.open("wb") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                *argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        async with httpx.AsyncClient(timeout=2) as client:
+            for _ in range(300):
+                if self.process.returncode is not None:
+                    break
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(ready_url)).status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+        tail = self.log_tail()
+        await self.stop()
+        raise RuntimeError(f"{self.name} did not come up:\n{tail}")
+
+    async def stop(self) -> None:
+        """SIGINT (a graceful shutdown), then SIGKILL after 10 s; this child only."""
+        if self.process is None or self.process.returncode is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            async with asyncio.timeout(10):
+                await self.process.wait()
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+
+    def log_tail(self, chars: int = 2000) -> str:
+        return self._log_path.read_text(errors="replace")[-chars:]
+
+
+class ServerProcess(ChildProcess):
+    """``salon serve`` as a child process (SQLite in ``tmp``, loopback, a free port)."""
+
+    name = "salon serve"
 
     def __init__(self, tmp: Path, *, secret_key: str = "", env: dict[str, str] | None = None):
+        super().__init__(tmp / "server.log")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.secret_key = secret_key or secrets.token_urlsafe(32)
-        self._log_path = tmp / "server.log"
         self._env = {
             **os.environ,
             "SALON_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/salon.db",
@@ -216,49 +269,10 @@ class ServerProcess:
             **(env or {}),
         }
         self._cwd = tmp  # so no stray .env is read
-        self.process: asyncio.subprocess.Process | None = None
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
 
     async def start(self) -> None:
-        with self._log_path.open("wb") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                *("-m", "salon", "serve", "--host", "127.0.0.1"),
-                cwd=self._cwd,
-                env=self._env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        async with httpx.AsyncClient(base_url=self.url, timeout=2) as client:
-            for _ in range(300):
-                if self.process.returncode is not None:
-                    break
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get("/healthz")).status_code == 200:
-                        return
-                await asyncio.sleep(0.1)
-        tail = self.log_tail()
-        await self.stop()
-        raise RuntimeError(f"salon serve did not come up:\n{tail}")
-
-    async def stop(self) -> None:
-        """SIGINT (uvicorn shuts down gracefully), then SIGKILL after 10 s; this child only."""
-        if self.process is None or self.process.returncode is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            async with asyncio.timeout(10):
-                await self.process.wait()
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
-
-    def log_tail(self, chars: int = 2000) -> str:
-        return self._log_path.read_text(errors="replace")[-chars:]
+        argv = [sys.executable, "-m", "salon", "serve", "--host", "127.0.0.1"]
+        await self._start(argv, cwd=self._cwd, env=self._env, ready_url=f"{self.url}/healthz")
 
 
 @asynccontextmanager

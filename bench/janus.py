@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-import signal
-import subprocess
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,7 +22,7 @@ from typing import Any
 import httpx
 from aiortc import RTCSessionDescription
 
-from bench.common import TimedSpeaker, free_port
+from bench.common import ChildProcess, TimedSpeaker, free_port
 
 PLUGIN = "janus.plugin.audiobridge"
 #: Everything Debian's package ships besides the AudioBridge and the HTTP transport.
@@ -84,56 +82,21 @@ admin: {{
     (folder / "janus.plugin.audiobridge.jcfg").write_text("general: {\n\tevents = false\n}\n")
 
 
-class JanusProcess:
+class JanusProcess(ChildProcess):
     """``janus -F <folder>`` as a child process, so its CPU can be read on its own."""
 
+    name = "janus"
+
     def __init__(self, folder: Path) -> None:
+        super().__init__(folder / "janus.log")
         self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/janus"
-        self._log_path = folder / "janus.log"
-        self.process: asyncio.subprocess.Process | None = None
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
 
     async def start(self) -> None:
         janus_config(self.folder, self.port)
-        with self._log_path.open("wb") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                *("janus", "-F", str(self.folder), "--disable-colors"),
-                cwd=self.folder,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        async with httpx.AsyncClient(timeout=2) as client:
-            for _ in range(100):
-                if self.process.returncode is not None:
-                    break
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"{self.url}/info")).status_code == 200:
-                        return
-                await asyncio.sleep(0.1)
-        tail = self.log_tail()
-        await self.stop()
-        raise RuntimeError(f"janus did not come up:\n{tail}")
-
-    async def stop(self) -> None:
-        """SIGINT (Janus closes its sessions and plugins), SIGKILL after 10 s; this child only."""
-        if self.process is None or self.process.returncode is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            async with asyncio.timeout(10):
-                await self.process.wait()
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
-
-    def log_tail(self, chars: int = 2000) -> str:
-        return self._log_path.read_text(errors="replace")[-chars:]
+        argv = ["janus", "-F", str(self.folder), "--disable-colors"]
+        await self._start(argv, cwd=self.folder, ready_url=f"{self.url}/info")
 
 
 @asynccontextmanager
