@@ -73,6 +73,8 @@ async def whep_offer(space_id: SpaceId, request: Request, ctx: Ctx, viewer: Mayb
         )
     except UnusableOffer as exc:
         raise Invalid(str(exc)) from None
+    except LookupError:  # the space ended (or its media moved) while the offer came in
+        raise NotFound("this space is not live here any more: offer again") from None
     except WhepFull as full:
         hls = await listening.listen(ctx, viewer=viewer, space_id=space_id)
         return problem(
