@@ -286,19 +286,11 @@ class StageBot:
         """The server's STUN/TURN list, asked once (until it answers, host candidates only)."""
         if self._ice_servers is not None:
             return self._ice_servers
-        try:
-            async with httpx.AsyncClient(
-                base_url=self.base_url, timeout=self.attempt_timeout, headers=self.auth
-            ) as client:
-                response = await client.get(f"/api/spaces/{self.space_id}/ice-servers")
-            response.raise_for_status()
-            self._ice_servers = [
-                RTCIceServer(s["urls"], s.get("username"), s.get("credential"))
-                for s in response.json()
-            ]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError):
-            return []
-        return self._ice_servers
+        async with httpx.AsyncClient(
+            base_url=self.base_url, timeout=self.attempt_timeout, headers=self.auth
+        ) as client:
+            self._ice_servers = await fetch_ice_servers(client, self.space_id)
+        return self._ice_servers or []
 
     async def _close_session(self, *, hang_up: bool) -> None:
         session, self.session = self.session, None
@@ -325,3 +317,16 @@ class StageBot:
                     f"gave up after {self._patience.seconds:g} s without hearing the space: "
                     f"{trouble}"
                 )
+
+
+async def fetch_ice_servers(client: httpx.AsyncClient, space_id: str) -> list[RTCIceServer] | None:
+    """A space's STUN/TURN list from ``GET /ice-servers`` (signed in); None when it cannot be
+    had now (the caller connects with host candidates and asks again later)."""
+    try:
+        response = await client.get(f"/api/spaces/{space_id}/ice-servers")
+        response.raise_for_status()
+        return [
+            RTCIceServer(s["urls"], s.get("username"), s.get("credential")) for s in response.json()
+        ]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return None

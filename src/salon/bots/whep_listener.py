@@ -32,6 +32,7 @@ from salon.bots.events import refusal
 from salon.bots.listener import ListenerStatus
 from salon.bots.outcomes import GaveUp, problem_detail, unreachable
 from salon.bots.retry import Backoff, Clock, Patience
+from salon.bots.stage_bot import fetch_ice_servers
 from salon.media.mixer import downmix_to_mono
 from salon.media.pcm import SAMPLE_RATE, Pcm
 
@@ -344,16 +345,8 @@ class WhepListener:
         """The server's STUN/TURN list (asked once, with a token), else ``ice_servers``."""
         if self._ice_servers is not None or not self.token:
             return self._ice_servers or []
-        try:
-            response = await self._client.get(f"/api/spaces/{self.space_id}/ice-servers")
-            response.raise_for_status()
-            self._ice_servers = [
-                RTCIceServer(s["urls"], s.get("username"), s.get("credential"))
-                for s in response.json()
-            ]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError):
-            return []
-        return self._ice_servers
+        self._ice_servers = await fetch_ice_servers(self._client, self.space_id)
+        return self._ice_servers or []
 
 
 def _retry_after(response: httpx.Response) -> float | None:
