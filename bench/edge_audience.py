@@ -66,6 +66,8 @@ KEEP_UP_P99_MS = 192.0
 SETTLE_SECONDS = 2.0
 SETTLE_PER_PLAYER = 1 / 500
 SETTLE_MAX = 6.0
+#: How long the origin's CPU is read with the space live and nobody listening.
+IDLE_SECONDS = 4.0
 ROOT = Path(__file__).resolve().parent.parent
 
 _PART_LINE = re.compile(r'#EXT-X-PART:DURATION=([0-9.]+),URI="([^"]+)"')
@@ -355,7 +357,18 @@ class Target:
     varnish_workdir: Path | None = None
 
 
+async def idle_cpu_pct(pid: int, seconds: float = IDLE_SECONDS) -> float:
+    """The origin's CPU with its space live and nobody listening: the mixer, AAC and LL-HLS
+    packaging, and the background sweeps, which one space costs whatever its audience."""
+    from bench.common import process_cpu_seconds
+
+    cpu0, t0 = process_cpu_seconds(pid), time.time()
+    await asyncio.sleep(seconds)
+    return 100 * (process_cpu_seconds(pid) - cpu0) / (time.time() - t0)
+
+
 async def phase(workers: Workers, target: Target, players: int, seconds: float) -> dict[str, Any]:
+    idle_pct = None if target.edge_pids else await idle_cpu_pct(target.origin_pid)
     ramp = min(6.0, max(1.0, players / 600))
     ramp_start = time.time() + 0.3
     settle = min(SETTLE_MAX, SETTLE_SECONDS + players * SETTLE_PER_PLAYER)
@@ -479,13 +492,21 @@ async def phase(workers: Workers, target: Target, players: int, seconds: float) 
             "varnish": varnish,
         }
     else:
-        # App alone: the origin's CPU per listener-second, and so listeners per core.
+        # App alone: the origin's CPU per listener-second, and so listeners per core. The
+        # space's own cost (``idle_pct``, measured just before) is paid once whatever the
+        # audience: per listener is what the audience adds, and a core holds the space plus
+        # (1 - idle) / that many listeners.
+        assert idle_pct is not None
         cpu_per_listener_s = (cpu1 - cpu0) / wall / players
+        added = max(1e-9, (cpu1 - cpu0) / wall - idle_pct / 100) / players
         result |= {
+            "origin_idle_cpu_pct": round(idle_pct, 1),
             "origin_cpu_ms_per_listener_second": round(1000 * cpu_per_listener_s, 4),
             "listeners_per_origin_core": round(1 / cpu_per_listener_s)
             if cpu_per_listener_s
             else None,
+            "origin_added_cpu_ms_per_listener_second": round(1000 * added, 4),
+            "listeners_per_origin_core_with_the_space": round((1 - idle_pct / 100) / added),
         }
     return result
 
@@ -636,6 +657,8 @@ FIGURES = (
     "varnish_connections_per_s", "edge_cpu_pct_per_1000_players",
     "listeners_per_edge_core", "hit_ratio_varnish", "hit_ratio_overall",
     "origin_cpu_ms_per_listener_second", "listeners_per_origin_core",
+    "origin_idle_cpu_pct", "origin_added_cpu_ms_per_listener_second",
+    "listeners_per_origin_core_with_the_space",
 )  # fmt: skip
 
 
@@ -714,10 +737,13 @@ def report(result: dict[str, Any]) -> None:
         print(
             f"App alone, {alone['players']} players direct: "
             f"{cell(alone['origin_cpu_ms_per_listener_second'], 4)} ms of origin CPU per "
-            f"listener-second → listeners per core = 1 / that = "
-            f"{cell(alone['listeners_per_origin_core'])} (goal ≥ 1,500); kept up in "
-            f"{alone['runs_kept_up']}/{runs} runs (p99 ≤ 192 ms, 0 errors). "
-            f"{alone['arithmetic']}"
+            f"listener-second, all included → 1 / that = "
+            f"{cell(alone['listeners_per_origin_core'])} listeners per core; the space alone "
+            f"{cell(alone['origin_idle_cpu_pct'], 1)} % of a core, each listener adds "
+            f"{cell(alone['origin_added_cpu_ms_per_listener_second'], 4)} ms → a core holds "
+            f"the space and {cell(alone['listeners_per_origin_core_with_the_space'])} "
+            f"listeners (goal ≥ 1,500); kept up in {alone['runs_kept_up']}/{runs} runs "
+            f"(p99 ≤ 192 ms, 0 errors). {alone['arithmetic']}"
         )
     browser = result.get("browser")
     if browser:
@@ -748,15 +774,25 @@ def app_alone(summary: dict[str, list[dict[str, Any]]], players: int) -> dict[st
     if row is None or row["listeners_per_origin_core"] is None:
         return None
     per_core = row["listeners_per_origin_core"]["median"]
+    idle = row["origin_idle_cpu_pct"]["median"]
+    added = row["origin_added_cpu_ms_per_listener_second"]["median"]
+    with_space = row["listeners_per_origin_core_with_the_space"]["median"]
     return {
         "players": players,
         "origin_cpu_ms_per_listener_second": row["origin_cpu_ms_per_listener_second"],
         "listeners_per_origin_core": row["listeners_per_origin_core"],
+        "origin_idle_cpu_pct": row["origin_idle_cpu_pct"],
+        "origin_added_cpu_ms_per_listener_second": row["origin_added_cpu_ms_per_listener_second"],
+        "listeners_per_origin_core_with_the_space": row["listeners_per_origin_core_with_the_space"],
         "runs_kept_up": row["runs_kept_up"],
         "arithmetic": (
+            f"all the origin's CPU over {players} players: "
             f"1 / {row['origin_cpu_ms_per_listener_second']['median']:g} ms per listener-second "
-            f"= {per_core:,.0f} listeners per core; 1,500 per core needs ≤ 0.6667 ms; 3,000 "
-            f"listeners would need {3000 / per_core:.1f} cores of origin alone"
+            f"= {per_core:,.0f} listeners per core. The space alone costs {idle:g} % of a core "
+            f"whatever its audience; each listener adds {added:g} ms per second, so one core "
+            f"holds the space and (1 - {idle / 100:g}) / {added:g} ms = {with_space:,.0f} "
+            "listeners; 1,500 needs an added cost ≤ "
+            f"{(1 - idle / 100) / 1500 * 1000:.4f} ms"
         ),
     }
 

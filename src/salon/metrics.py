@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
+import time
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter(
@@ -103,3 +107,56 @@ DELIVERIES = Counter(
     "Pushes and e-mails: sent, retried or given up",
     ["channel", "result"],
 )
+
+
+class Tally:
+    """Counter increments and histogram observations gathered in plain Python and handed to
+    ``prometheus_client`` in bulk: at least once a second, and before every scrape
+    (``flush``, which ``/metrics`` calls), so what Prometheus reads is never behind.
+
+    For the live LL-HLS hot path, whose requests would otherwise take a lock for each of four
+    increments (request count, latency sum and bucket, HLS kind): ~5 % of its CPU.
+    """
+
+    def __init__(self, every: float = 1.0) -> None:
+        self.every = every
+        self._counts: dict[Any, int] = {}
+        # Per histogram child: the observations' sum and a count per bucket.
+        self._observed: dict[Any, tuple[list[float], list[int]]] = {}
+        self._flushed = time.monotonic()
+
+    def inc(self, counter: Any) -> None:
+        """``counter.inc()`` (a labelled child), in bulk."""
+        self._counts[counter] = self._counts.get(counter, 0) + 1
+        self._maybe_flush()
+
+    def observe(self, histogram: Any, value: float) -> None:
+        """``histogram.observe(value)`` (a labelled child), in bulk."""
+        entry = self._observed.get(histogram)
+        if entry is None:
+            entry = self._observed[histogram] = ([0.0], [0] * len(histogram._upper_bounds))
+        entry[0][0] += value
+        entry[1][bisect.bisect_left(histogram._upper_bounds, value)] += 1
+        self._maybe_flush()
+
+    def flush(self) -> None:
+        counts, self._counts = self._counts, {}
+        observed, self._observed = self._observed, {}
+        self._flushed = time.monotonic()
+        for counter, n in counts.items():
+            counter.inc(n)
+        # prometheus_client has no bulk observe: add to the child's own values, as observe()
+        # does one at a time (``tests/unit/test_metrics_tally.py`` holds it to observe()).
+        for histogram, (total, buckets) in observed.items():
+            histogram._sum.inc(total[0])
+            for index, n in enumerate(buckets):
+                if n:
+                    histogram._buckets[index].inc(n)
+
+    def _maybe_flush(self) -> None:
+        if time.monotonic() - self._flushed >= self.every:
+            self.flush()
+
+
+#: The process's tally (``/metrics`` flushes it before answering).
+TALLY = Tally()

@@ -127,3 +127,74 @@ async def test_a_player_gone_while_it_waits_harms_nobody(
         writer.close()
     assert "hot path failed" not in caplog.text
     assert "watcher of the live stream failed" not in caplog.text
+
+
+async def test_a_request_after_a_held_one_waits_for_its_answer(server: Server) -> None:
+    """The second request comes in while the first is held (not in the same read)."""
+    base, (msn, index) = await _live(server)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(_get(f"{base}/live.m3u8?_HLS_msn={msn}&_HLS_part={index}"))
+        await writer.drain()
+        writer.write(_get(f"{base}/init.mp4"))
+        async with asyncio.timeout(5):
+            first, second = await _read(reader), await _read(reader)
+        assert first[0] == second[0] == 200
+        assert f"part{msn}.{index}.m4s".encode() in first[2]
+        assert second[2][4:8] == b"ftyp"
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        # A header line without a colon: the parser's 400, never the audio.
+        (b"GET {base}/init.mp4 HTTP/1.1\r\nHost: salon.test\r\nno colon here\r\n\r\n", 400),
+        # A body on a GET: the parser reads it; the route answers.
+        (b"GET {base}/init.mp4 HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi", 200),
+        # Not kept alive: answered, then closed.
+        (b"GET {base}/init.mp4 HTTP/1.1\r\nConnection: close\r\n\r\n", 200),
+    ],
+)
+async def test_what_the_raw_way_does_not_take_the_parser_answers(
+    server: Server, request_bytes: bytes, status: int
+) -> None:
+    base, _ = await _live(server)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(request_bytes.replace(b"{base}", base.encode()))
+        async with asyncio.timeout(5):
+            answer = await _read(reader)
+        assert answer[0] == status, answer
+        if status == 200:
+            assert answer[2][4:8] == b"ftyp"
+        if b"close" in request_bytes or status == 400:
+            async with asyncio.timeout(5):
+                assert await reader.read() == b""
+    finally:
+        writer.close()
+
+
+async def test_an_idle_connection_is_closed_and_a_used_one_is_not(server: Server) -> None:
+    """The raw way re-arms the keep-alive timer lazily: a connection used again within the
+    timeout stays open past it; one left idle for the whole timeout is closed."""
+    base, _ = await _live(server)
+    config = server._server.config
+    saved, config.timeout_keep_alive = config.timeout_keep_alive, 1
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    finally:
+        config.timeout_keep_alive = saved  # read by each connection as it opens
+    try:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for _ in range(4):  # 1.8 s in all, longer than the timeout
+            writer.write(_get(f"{base}/init.mp4"))
+            assert (await _read(reader))[0] == 200
+            await asyncio.sleep(0.6)
+        assert loop.time() - started > 1.5
+        async with asyncio.timeout(5):
+            assert await reader.read() == b""  # then idle: closed
+    finally:
+        writer.close()

@@ -34,7 +34,7 @@ from salon.domain.audio_credentials import PATTERN as CREDENTIAL_PATTERN
 from salon.domain.errors import Forbidden
 from salon.media.engine import MediaEngine
 from salon.media.hls.stream import LiveStream
-from salon.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from salon.metrics import HTTP_LATENCY, HTTP_REQUESTS, TALLY
 
 #: The routes' own path templates, the labels RequestMetrics gives their requests.
 FREE_ROUTE = "/api/spaces/{space_id}/hls/{name}"
@@ -47,6 +47,19 @@ _PATH = re.compile(
     r"(?P<name>live\.m3u8|init\.mp4|seg\d{1,9}\.m4s|part\d{1,9}\.\d{1,4}\.m4s)",
     re.ASCII,
 )
+# One whole plain GET, as a player sends it: the request line, well-formed header lines (field
+# names are RFC 9110 tokens; values without control characters), the blank line, nothing more.
+_RAW_REQUEST = re.compile(
+    rb"GET (?P<path>/api/spaces/[!->@-~]{1,200})(?:\?(?P<query>[!-~]{0,64}))? HTTP/1\.1\r\n"
+    rb"(?P<headers>(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*\r\n){0,64})\r\n",
+)
+# Headers the parser must see: a body, an upgrade, an expectation, a connection not kept alive.
+_UNUSUAL_HEADER = re.compile(
+    rb"\r\n(?:content-length|transfer-encoding|upgrade|expect)[ \t]*:"
+    rb"|\r\nconnection[ \t]*:(?![ \t]*keep-alive[ \t]*\r\n)",
+    re.IGNORECASE,
+)
+_EDGE_ON = re.compile(rb"\r\n" + EDGE_HEADER.encode() + rb"[ \t]*:[ \t]*1[ \t]*\r\n", re.IGNORECASE)
 _QUERY = re.compile(rb"(?:_HLS_msn=(\d{1,10})(?:&_HLS_part=(\d{1,5}))?)?", re.ASCII)
 #: The routes' bounds on ``_HLS_msn`` and ``_HLS_part``; past them the routes answer 422.
 MAX_MSN = 2**31
@@ -57,9 +70,13 @@ _ANY_ORIGIN = (b"access-control-allow-origin", b"*")
 _NO_STORE = (b"cache-control", b"no-store")
 
 Headers = list[tuple[bytes, bytes]]
+#: A path and query the hot path knows: space, credential, file name, _HLS_msn, _HLS_part.
+Target = tuple[str, str | None, str, int | None, int | None]
+#: Paths and queries remembered (players ask for the same few; the rest are dropped at once).
+TARGETS_KEPT = 1024
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HotRequest:
     """A live LL-HLS request the hot path takes: a room open here, a name it knows."""
 
@@ -88,31 +105,50 @@ class HlsFastPath:
         self.state = state
         self._counted: dict[tuple[str, int], Counter] = {}
         self._timed: dict[str, Histogram] = {}
+        #: What each path and query asked names (the same few for every player), or ().
+        self._targets: dict[tuple[str, bytes], Target | tuple[()]] = {}
 
     def take(self, scope: Any) -> HotRequest | None:
         """The request in ``scope`` (an ASGI HTTP scope) if the hot path answers it."""
         if scope["method"] != "GET" or scope.get("root_path"):
             return None
-        path = _PATH.fullmatch(scope["path"])
-        query = _QUERY.fullmatch(scope["query_string"])
-        engine: MediaEngine | None = getattr(self.state, "engine", None)
-        if path is None or query is None or engine is None:
+        return self._take(scope["path"], scope["query_string"], _via_edge(scope["headers"]))
+
+    def take_raw(self, data: bytes) -> HotRequest | None:
+        """The request in ``data`` if it is exactly one whole, plain HTTP/1.1 GET the hot
+        path answers (no body, no ``Connection`` but keep-alive, no upgrade or expectation),
+        read without the HTTP parser: what a player that keeps up sends ten times a second.
+        Anything else is None, for the parser (``api/hls_protocol.py``)."""
+        request = _RAW_REQUEST.fullmatch(data)
+        if request is None or _UNUSUAL_HEADER.search(data, request.start("headers") - 2):
             return None
-        msn = None if query[1] is None else int(query[1])
-        part = None if query[2] is None else int(query[2])
-        room = engine.room(path["space"])
-        if room is None or (msn is not None and msn > MAX_MSN) or (part or 0) > MAX_PART:
+        via_edge = _EDGE_ON.search(data, request.start("headers") - 2) is not None
+        return self._take(request["path"].decode("ascii"), request["query"] or b"", via_edge)
+
+    def _take(self, path: str, query: bytes, via_edge: bool) -> HotRequest | None:
+        target = self._targets.get((path, query))
+        if target is None:
+            target = _target(path, query)
+            if len(self._targets) >= TARGETS_KEPT:
+                self._targets.clear()
+            self._targets[path, query] = target
+        engine: MediaEngine | None = self.state._state.get("engine")
+        if not target or engine is None:
+            return None
+        space_id, credential, name, msn, part = target
+        room = engine.room(space_id)
+        if room is None:
             return None
         return HotRequest(
-            space_id=path["space"],
-            credential=path["credential"],
-            name=path["name"],
-            msn=msn,
-            part=part,
-            stream=room.stream,
-            ticketed=room.ticketed,
-            via_edge=_via_edge(scope["headers"]),
-            started=time.perf_counter(),
+            space_id,
+            credential,
+            name,
+            msn,
+            part,
+            room.stream,
+            room.ticketed,
+            via_edge,
+            time.perf_counter(),
         )
 
     def begin(self, request: HotRequest) -> LiveAnswer | Pending:
@@ -132,9 +168,9 @@ class HlsFastPath:
         )
 
     def done(self, request: HotRequest, status: int) -> None:
-        """Count an answered request as RequestMetrics counts the routes'."""
-        self._count(request.route, status).inc()
-        self._time(request.route).observe(time.perf_counter() - request.started)
+        """Count an answered request as RequestMetrics counts the routes' (in bulk)."""
+        TALLY.inc(self._count(request.route, status))
+        TALLY.observe(self._time(request.route), time.perf_counter() - request.started)
 
     def _count(self, route: str, status: int) -> Counter:
         # labels() takes a lock and builds a key: once per (route, status), not per request.
@@ -149,6 +185,19 @@ class HlsFastPath:
         if histogram is None:
             histogram = self._timed[route] = HTTP_LATENCY.labels(method="GET", route=route)
         return histogram
+
+
+def _target(path_text: str, query_string: bytes) -> Target | tuple[()]:
+    """(space, credential, name, msn, part) of a path and query the hot path knows, or ()."""
+    path = _PATH.fullmatch(path_text)
+    query = _QUERY.fullmatch(query_string)
+    if path is None or query is None:
+        return ()
+    msn = None if query[1] is None else int(query[1])
+    part = None if query[2] is None else int(query[2])
+    if (msn is not None and msn > MAX_MSN) or (part or 0) > MAX_PART:
+        return ()
+    return path["space"], path["credential"], path["name"], msn, part
 
 
 def answer_headers(answer: LiveAnswer) -> Headers:

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from salon.api.deps import Ctx
 from salon.api.problems import OUTAGE_RETRY_AFTER_SECONDS
+from salon.metrics import TALLY
 from salon.services.context import Context
 from salon.views import View
 
@@ -64,4 +65,5 @@ async def health(ctx: Ctx) -> Response:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics() -> Response:
+    TALLY.flush()  # what the hot path counted in bulk, up to now
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
