@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import threading
 import time
 from typing import Any
 
@@ -109,40 +110,55 @@ DELIVERIES = Counter(
 )
 
 
+class _Tallied:
+    """One thread's counts and observations not yet handed over."""
+
+    def __init__(self) -> None:
+        self.counts: dict[Any, int] = {}
+        # Per histogram child: the observations' sum and a count per bucket.
+        self.observed: dict[Any, tuple[list[float], list[int]]] = {}
+        self.flushed = time.monotonic()
+
+
 class Tally:
     """Counter increments and histogram observations gathered in plain Python and handed to
     ``prometheus_client`` in bulk: at least once a second, and before every scrape
     (``flush``, which ``/metrics`` calls), so what Prometheus reads is never behind.
 
     For the live LL-HLS hot path, whose requests would otherwise take a lock for each of four
-    increments (request count, latency sum and bucket, HLS kind): ~5 % of its CPU.
+    increments (request count, latency sum and bucket, HLS kind): ~5 % of its CPU. Each
+    thread keeps its own (an event loop's thread counts and scrapes), so none is lost to
+    another thread's flush.
     """
 
     def __init__(self, every: float = 1.0) -> None:
         self.every = every
-        self._counts: dict[Any, int] = {}
-        # Per histogram child: the observations' sum and a count per bucket.
-        self._observed: dict[Any, tuple[list[float], list[int]]] = {}
-        self._flushed = time.monotonic()
+        self._local = threading.local()
 
     def inc(self, counter: Any) -> None:
         """``counter.inc()`` (a labelled child), in bulk."""
-        self._counts[counter] = self._counts.get(counter, 0) + 1
-        self._maybe_flush()
+        mine = self._mine()
+        mine.counts[counter] = mine.counts.get(counter, 0) + 1
+        if time.monotonic() - mine.flushed >= self.every:
+            self.flush()
 
     def observe(self, histogram: Any, value: float) -> None:
         """``histogram.observe(value)`` (a labelled child), in bulk."""
-        entry = self._observed.get(histogram)
+        mine = self._mine()
+        entry = mine.observed.get(histogram)
         if entry is None:
-            entry = self._observed[histogram] = ([0.0], [0] * len(histogram._upper_bounds))
+            entry = mine.observed[histogram] = ([0.0], [0] * len(histogram._upper_bounds))
         entry[0][0] += value
         entry[1][bisect.bisect_left(histogram._upper_bounds, value)] += 1
-        self._maybe_flush()
+        if time.monotonic() - mine.flushed >= self.every:
+            self.flush()
 
     def flush(self) -> None:
-        counts, self._counts = self._counts, {}
-        observed, self._observed = self._observed, {}
-        self._flushed = time.monotonic()
+        """Hand over what this thread tallied."""
+        mine = self._mine()
+        counts, mine.counts = mine.counts, {}
+        observed, mine.observed = mine.observed, {}
+        mine.flushed = time.monotonic()
         for counter, n in counts.items():
             counter.inc(n)
         # prometheus_client has no bulk observe: add to the child's own values, as observe()
@@ -153,9 +169,11 @@ class Tally:
                 if n:
                     histogram._buckets[index].inc(n)
 
-    def _maybe_flush(self) -> None:
-        if time.monotonic() - self._flushed >= self.every:
-            self.flush()
+    def _mine(self) -> _Tallied:
+        mine: _Tallied | None = getattr(self._local, "tallied", None)
+        if mine is None:
+            mine = self._local.tallied = _Tallied()
+        return mine
 
 
 #: The process's tally (``/metrics`` flushes it before answering).

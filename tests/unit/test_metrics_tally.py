@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from salon.metrics import Tally
@@ -42,3 +44,22 @@ def test_a_tally_hands_over_by_itself_once_its_interval_passed() -> None:
     tally = Tally(every=0.0)
     tally.inc(counter.labels(route="b"))
     assert registry.get_sample_value("requests_total", {"route": "b"}) == 1.0
+
+
+def test_each_thread_hands_over_its_own() -> None:
+    registry, counter, _ = _metrics()
+    tally = Tally(every=3600)
+    child = counter.labels(route="c")
+    tally.inc(child)
+
+    def elsewhere() -> None:
+        tally.inc(child)
+        tally.inc(child)
+        tally.flush()  # its own two, not this thread's one
+
+    other = threading.Thread(target=elsewhere)
+    other.start()
+    other.join()
+    assert registry.get_sample_value("requests_total", {"route": "c"}) == 2.0
+    tally.flush()
+    assert registry.get_sample_value("requests_total", {"route": "c"}) == 3.0
