@@ -41,6 +41,8 @@ export interface ParticipantView {
   muted: boolean;
   hand_raised: boolean;
   invited: boolean;
+  /** Who sent the open invitation to speak (null without one, or if that account is gone). */
+  invited_by: UserSummary | null;
 }
 
 export interface SpaceView {

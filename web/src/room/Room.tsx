@@ -31,6 +31,7 @@ import {
   initialRoomState,
   roomReducer,
   selectAudience,
+  selectInviter,
   selectMe,
   selectRequests,
   selectStage,
@@ -361,7 +362,7 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
   const moderator = live && viewerRole !== null && isModerator(viewerRole);
   const isHost = meId !== null && space.host.id === meId;
   const stage = selectStage(state);
-  const inviter = state.invitedBy !== null ? findParticipant(state, state.invitedBy)?.user ?? null : null;
+  const inviter = selectInviter(state);
   const mutedBy =
     state.mutedBy === null
       ? null

@@ -27,6 +27,7 @@ export function participant(
     muted: role !== "host" && role !== "listener",
     hand_raised: false,
     invited: false,
+    invited_by: null,
     ...extra,
   };
 }

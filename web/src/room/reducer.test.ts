@@ -10,6 +10,7 @@ import {
   reactionsOver,
   roomReducer,
   selectAudience,
+  selectInviter,
   selectMe,
   selectRequests,
   selectStage,
@@ -192,10 +193,34 @@ describe("stage", () => {
   it("invited and invitation_answered track my invitation and who sent it", () => {
     let s = apply(room(), ev({ type: "invited", user_id: ME, by: 1 }));
     expect(selectMe(s)?.invited).toBe(true);
-    expect(s.invitedBy).toBe(1);
+    expect(selectInviter(s)?.display_name).toBe("User 1");
     s = apply(s, ev({ type: "invitation_answered", user_id: ME, accepted: false }));
     expect(selectMe(s)?.invited).toBe(false);
-    expect(s.invitedBy).toBeNull();
+    expect(selectInviter(s)).toBeNull();
+  });
+
+  it("a snapshot names who invited me, though I never saw the invited event", () => {
+    // Invited while following the audience view, or before a reload: the stream's snapshot
+    // is the first this page hears of who it was, even one who has left since.
+    const cohost = participant(7, "cohost").user;
+    const s = apply(
+      initialRoomState(ME),
+      ev({
+        type: "snapshot",
+        space: space(),
+        participants: [participant(1, "host"), participant(ME, "listener", { invited: true, invited_by: cohost })],
+      }),
+    );
+    expect(selectInviter(s)).toEqual(cohost);
+  });
+
+  it("an invitation keeps naming its sender once they have left", () => {
+    const s = apply(
+      room(),
+      ev({ type: "invited", user_id: ME, by: 2 }),
+      ev({ type: "participant_left", user_id: 2, reason: "left" }),
+    );
+    expect(selectInviter(s)?.display_name).toBe("User 2");
   });
 
   it("accepting an invitation puts me on the stage", () => {
@@ -210,7 +235,7 @@ describe("stage", () => {
 
   it("someone else's invitation does not touch mine", () => {
     const s = apply(room(), ev({ type: "invited", user_id: 2, by: 1 }));
-    expect(s.invitedBy).toBeNull();
+    expect(selectInviter(s)).toBeNull();
   });
 
   it("muted and unmuted set the mute flag", () => {
@@ -387,6 +412,23 @@ describe("audience view", () => {
     expect(selectMe(s)?.invited).toBe(false);
     s = take(s, view({ space: space({ stage: [host], ticket: ticket() }), invited: [ME] }));
     expect(selectMe(s)?.invited).toBe(true);
+  });
+
+  it("says I am invited, and keeps who invited me once known", () => {
+    const cohost = participant(7, "cohost").user;
+    let s = roomReducer(initialRoomState(ME), { type: "participant_updated", participant: participant(ME) });
+    s = take(s, view(), 1000, true);
+    s = take(s, view({ invited: [ME] }));
+    expect(selectMe(s)?.invited).toBe(true);
+    // The view does not say who; the answer to /join (or the stream's snapshot) does.
+    s = roomReducer(s, {
+      type: "participant_updated",
+      participant: participant(ME, "listener", { invited: true, invited_by: cohost }),
+    });
+    s = take(s, view({ invited: [ME] }));
+    expect(selectInviter(s)).toEqual(cohost);
+    s = take(s, view({ invited: [] }));
+    expect(selectInviter(s)).toBeNull();
   });
 
   it("names no other listener", () => {
