@@ -5,9 +5,10 @@ the host over LL-HLS; the page follows the stage (mute, unmute), the speaking ri
 and a reaction someone else sent (over the API), all from ``audience.json``, and never opens a
 WebSocket. A signed-in listener does the same, then raises a hand: their page switches to the
 event stream (a WebSocket opens, the host sees the request) while the audio plays on, from the
-same <audio> element and hls.js instance, with no pause and no gap of silence. Withdrawing the
-request takes them back to the audience view. A ticket holder follows the view under their
-audio credential; a viewer without a ticket follows nothing.
+same <audio> element and hls.js instance, with no pause and no gap of silence; both pages say
+how many hands are raised. Withdrawing the request takes them back to the audience view. A
+ticket holder follows the view under their audio credential; a viewer without a ticket follows
+nothing.
 """
 
 from __future__ import annotations
@@ -238,6 +239,9 @@ async def test_the_audience_follows_the_view_and_acting_switches_to_the_stream(
         assert state["events"] == [], f"the <audio> element was interrupted: {state['events']}"
         assert state["longestSilenceMs"] < MAX_SILENCE_MS, state
         assert (await hear(lena, "listen-audio", HOST_TONE)).has(HOST_TONE)
+        # The raised hands are counted, in the same words, from the view and on the stream.
+        await expect(viewer.get_by_test_id("hands-raised")).to_have_text("✋ 1 hand raised")
+        await expect(lena.get_by_test_id("hands-raised")).to_have_text("✋ 1 hand raised")
         await screenshots.take(lena, "hand-raised-on-the-stream-still-hearing")
 
         # Withdrawing the request makes her a plain listener again: back to the view, the
@@ -252,6 +256,7 @@ async def test_the_audience_follows_the_view_and_acting_switches_to_the_stream(
         assert state["sameHls"], state
         assert not state["paused"], state
         assert state["events"] == [], state
+        await expect(viewer.get_by_test_id("hands-raised")).to_have_count(0)
         await screenshots.take(lena, "back-on-the-view")
 
 

@@ -31,6 +31,7 @@ import {
   initialRoomState,
   roomReducer,
   selectAudience,
+  selectHandsRaised,
   selectInviter,
   selectMe,
   selectRequests,
@@ -517,6 +518,7 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
           <Audience
             listeners={selectAudience(state)}
             count={state.audienceCount}
+            hands={selectHandsRaised(state)}
             meId={meId}
             viewerRole={live ? viewerRole : null}
             reactions={audienceReactions(state)}

@@ -10,6 +10,7 @@ import {
   reactionsOver,
   roomReducer,
   selectAudience,
+  selectHandsRaised,
   selectInviter,
   selectMe,
   selectRequests,
@@ -412,6 +413,28 @@ describe("audience view", () => {
     expect(selectMe(s)?.invited).toBe(false);
     s = take(s, view({ space: space({ stage: [host], ticket: ticket() }), invited: [ME] }));
     expect(selectMe(s)?.invited).toBe(true);
+  });
+
+  it("counts the raised hands as the view does; on the stream, the listeners say it", () => {
+    let s = take(initialRoomState(ME), view({ hands: 3 }), 1000, true);
+    expect(selectHandsRaised(s)).toBe(3);
+    // Raising my own hand switches me to the stream: its snapshot names the hands.
+    s = apply(
+      s,
+      ev({
+        type: "snapshot",
+        space: space(),
+        participants: [host, participant(ME, "listener", { hand_raised: true }), participant(8, "listener")],
+      }),
+    );
+    expect(selectHandsRaised(s)).toBe(1);
+    s = apply(s, ev({ type: "hand_raised", user_id: 8 }));
+    expect(selectHandsRaised(s)).toBe(2);
+    s = apply(s, ev({ type: "hand_lowered", user_id: ME, reason: "withdrawn" }));
+    expect(selectHandsRaised(s)).toBe(1);
+    // Back on the view (the request withdrawn): its count again.
+    s = take(s, view({ hands: 4 }), 2000, true);
+    expect(selectHandsRaised(s)).toBe(4);
   });
 
   it("says I am invited, and keeps who invited me once known", () => {

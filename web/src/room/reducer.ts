@@ -50,6 +50,11 @@ export interface RoomState {
   removed: boolean;
   /** The viewer's account was banned: signed out everywhere, nothing more to follow. */
   signedOut: boolean;
+  /**
+   * How many hands are raised, as the audience view counts them (it names no listener); null
+   * on the event stream, whose participants say it themselves (selectHandsRaised).
+   */
+  viewHands: number | null;
   /** Who muted the viewer, when someone else did (a host or co-host), while it lasts. */
   mutedBy: number | null;
 }
@@ -82,6 +87,7 @@ export function initialRoomState(meId: number | null): RoomState {
     endReason: null,
     removed: false,
     signedOut: false,
+    viewHands: null,
     mutedBy: null,
   };
 }
@@ -133,6 +139,7 @@ const handlers: Handlers = {
       speaking: e.speaking ?? [],
       hostAway: null,
       endReason: endReasonOf(e.space),
+      viewHands: null,
       // A snapshot says who is muted, not by whom: what we knew holds while it still is.
       mutedBy: me?.muted && isStageRole(me.role) ? state.mutedBy : null,
     };
@@ -275,10 +282,11 @@ function releaseReactions(state: RoomState, now: number): RoomState {
 }
 
 /**
- * An audience view is the truth about the stage, who speaks, the audience count and the
- * space's state; its new reactions float. It names no listener but the viewer, who keeps
- * their own standing (as /join or /hand answered it), with `invited` from the view (the
- * inviter's name comes with the event stream's snapshot, which an invitation switches to).
+ * An audience view is the truth about the stage, who speaks, the audience count, the raised
+ * hands' count and the space's state; its new reactions float. It names no listener but the
+ * viewer, who keeps their own standing (as /join or /hand answered it), with `invited` from
+ * the view (the inviter's name comes with the event stream's snapshot, which an invitation
+ * switches to).
  */
 function applyAudienceView(state: RoomState, view: AudienceView, now: number, first: boolean): RoomState {
   const space = keepViewerFields(state.space, { ...view.space, audience_count: view.audience_count });
@@ -298,6 +306,7 @@ function applyAudienceView(state: RoomState, view: AudienceView, now: number, fi
     speaking: over ? [] : view.speaking,
     hostAway: over ? null : state.hostAway,
     endReason: over ? (state.endReason ?? endReasonOf(space)) : null,
+    viewHands: over ? 0 : view.hands,
   };
   const { fresh, cursor } = newReactions(state.viewCursor, view.reactions, first);
   next = { ...next, viewCursor: cursor };
@@ -406,6 +415,11 @@ export function selectAudience(state: RoomState): ParticipantView[] {
 
 export function selectRequests(state: RoomState): ParticipantView[] {
   return selectAudience(state).filter((p) => p.hand_raised);
+}
+
+/** How many hands are raised: the audience view's count, or the stream's listeners counted. */
+export function selectHandsRaised(state: RoomState): number {
+  return state.viewHands ?? selectRequests(state).length;
 }
 
 /** Who invited the viewer to speak, while that invitation is open (null: not said). */
