@@ -371,6 +371,8 @@ export interface AudienceView {
   space: SpaceView;
   /** People holding an open invitation to speak. */
   invited: number[];
+  /** People removed or banned from the space in the last minute (not saying which). */
+  removed: number[];
   /** How many hands are raised. */
   hands: number;
   speaking: number[];

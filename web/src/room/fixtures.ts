@@ -84,6 +84,7 @@ export function audienceView(extra: Partial<AudienceView> = {}): AudienceView {
     at: AT,
     space: space(),
     invited: [],
+    removed: [],
     hands: 0,
     speaking: [],
     audience_count: 0,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { after, audienceView, ev, participant, space, ticket } from "./fixtures";
+import { ownRemoval } from "./audienceView";
+import { AT, after, audienceView, ev, participant, space, ticket } from "./fixtures";
 import {
   MAX_REACTIONS,
   REACTION_MS,
@@ -452,6 +453,24 @@ describe("audience view", () => {
     expect(selectInviter(s)).toEqual(cohost);
     s = take(s, view({ invited: [] }));
     expect(selectInviter(s)).toBeNull();
+  });
+
+  it("ends in the same room as the stream's when the follower was put out", () => {
+    // A follower learns it from the view and one refused /join (ownRemoval); a participant
+    // on the stream from participant_left: the room is the same either way.
+    const following = take(
+      roomReducer(initialRoomState(ME), { type: "participant_updated", participant: participant(ME) }),
+      view({ hands: 2 }),
+      1000,
+      true,
+    );
+    for (const reason of ["removed", "banned"] as const) {
+      const fromView = apply(following, ownRemoval("abc", ME, reason, AT));
+      const fromStream = apply(room(), ev({ type: "participant_left", user_id: ME, reason }));
+      expect(selectMe(fromView)).toBeNull();
+      expect([fromView.removed, fromView.signedOut]).toEqual([fromStream.removed, fromStream.signedOut]);
+      expect([fromView.removed, fromView.signedOut]).toEqual([reason === "removed", reason === "banned"]);
+    }
   });
 
   it("names no other listener", () => {
