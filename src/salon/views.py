@@ -67,6 +67,8 @@ class ParticipantView(View):
     muted: bool
     hand_raised: bool
     invited: bool
+    #: Who sent the open invitation to speak (None without one, or if that account is gone).
+    invited_by: UserSummary | None = None
 
 
 class TicketInfo(View):

@@ -5,9 +5,12 @@ the host over LL-HLS; the page follows the stage (mute, unmute), the speaking ri
 and a reaction someone else sent (over the API), all from ``audience.json``, and never opens a
 WebSocket. A signed-in listener does the same, then raises a hand: their page switches to the
 event stream (a WebSocket opens, the host sees the request) while the audio plays on, from the
-same <audio> element and hls.js instance, with no pause and no gap of silence. Withdrawing the
-request takes them back to the audience view. A ticket holder follows the view under their
-audio credential; a viewer without a ticket follows nothing.
+same <audio> element and hls.js instance, with no pause and no gap of silence; both pages say
+how many hands are raised. Withdrawing the request takes them back to the audience view. The
+host invites them: the page switches again and names the host. Declined, and back on the view
+(reloaded, listening), they are removed by the host: the view tells their page, which shows
+what the stream would have shown and stops the audio. A ticket holder follows the view under
+their audio credential; a viewer without a ticket follows nothing.
 """
 
 from __future__ import annotations
@@ -238,6 +241,9 @@ async def test_the_audience_follows_the_view_and_acting_switches_to_the_stream(
         assert state["events"] == [], f"the <audio> element was interrupted: {state['events']}"
         assert state["longestSilenceMs"] < MAX_SILENCE_MS, state
         assert (await hear(lena, "listen-audio", HOST_TONE)).has(HOST_TONE)
+        # The raised hands are counted, in the same words, from the view and on the stream.
+        await expect(viewer.get_by_test_id("hands-raised")).to_have_text("✋ 1 hand raised")
+        await expect(lena.get_by_test_id("hands-raised")).to_have_text("✋ 1 hand raised")
         await screenshots.take(lena, "hand-raised-on-the-stream-still-hearing")
 
         # Withdrawing the request makes her a plain listener again: back to the view, the
@@ -252,7 +258,38 @@ async def test_the_audience_follows_the_view_and_acting_switches_to_the_stream(
         assert state["sameHls"], state
         assert not state["paused"], state
         assert state["events"] == [], state
+        await expect(viewer.get_by_test_id("hands-raised")).to_have_count(0)
         await screenshots.take(lena, "back-on-the-view")
+
+        # The host invites her: the view says so, her page switches to the stream, and the
+        # invitation names the host (whose invited event it never saw).
+        await host.get_by_role("button", name="Invite Lena Listener to speak").click()
+        await expect(lena.get_by_text("Hana Host invited you to speak.")).to_be_visible()
+        views = await lena.evaluate("window.salonAudienceViews")
+        await lena.get_by_role("button", name="Decline invitation").click()
+        await lena.wait_for_function("(n) => window.salonAudienceViews > n", arg=views)
+        await lena.wait_for_function("() => window.__salonOpenSockets.size === 0")
+
+        # On a fresh page (one that never had the stream, so never joins again by itself),
+        # listening, the host removes her: the view names her, and her page shows what a
+        # removed participant's stream shows, the audio stopped, no stream opened.
+        await lena.reload()
+        await connection_state(lena, "Live")
+        await lena.get_by_role("button", name="Listen", exact=True).click()
+        await lena.wait_for_function(
+            "() => !document.querySelector('[data-testid=\"listen-audio\"]').paused"
+        )
+        sockets = len(await _sockets(lena))
+        await host.get_by_role("button", name="Remove Lena Listener").click()
+        await expect(
+            lena.get_by_role("heading", name="You were removed from this space")
+        ).to_be_visible()
+        await connection_state(lena, "removed")
+        await lena.wait_for_function(
+            "() => document.querySelector('[data-testid=\"listen-audio\"]').paused"
+        )
+        assert len(await _sockets(lena)) == sockets
+        await screenshots.take(lena, "removed-while-following-the-view")
 
 
 async def test_a_ticket_holder_follows_the_view_under_their_credential(

@@ -283,6 +283,31 @@ async def test_an_invited_listener_declines(room: Room) -> None:
     assert await room.standing(bob) == ("listener", False, False, False)
 
 
+async def test_an_invitation_names_who_sent_it_wherever_the_invitee_reads_it(room: Room) -> None:
+    """The invitee's page may never see the ``invited`` event (it followed the audience view,
+    or it reloaded): their standing itself names the inviter, while the invitation is open,
+    even once the inviter is gone."""
+    cleo = await room.cohost("cleo")
+    bob = await room.listener("bob")
+    row = await cleo.ok("POST", room.url("/invite", bob))
+    cleo_named = {"id": cleo.id, "handle": "cleo", "display_name": "cleo", "verified": False}
+    assert row["invited_by"] == cleo_named
+    assert (await room.rows())[bob.id]["invited_by"] == cleo_named
+    await cleo.ok("POST", room.url("/leave"))
+    assert (await bob.join(room.id))["invited_by"] == cleo_named
+    assert (await bob.ok("GET", room.url()))["me"]["invited_by"] == cleo_named
+    async with bob.events(room.id) as stream:
+        (mine,) = [p for p in stream.snapshot["participants"] if p["user"]["id"] == bob.id]
+        assert mine["invited_by"] == cleo_named
+    # Answered, the invitation names nobody; the next one names its own sender.
+    assert (await bob.ok("POST", room.url("/invitation/decline")))["invited_by"] is None
+    assert (await room.rows())[bob.id]["invited_by"] is None
+    row = await room.host.ok("POST", room.url("/invite", bob))
+    assert row["invited_by"]["id"] == room.host.id
+    row = await bob.ok("POST", room.url("/invitation/accept"))
+    assert (row["role"], row["invited_by"]) == ("speaker", None)
+
+
 # Moving people around
 
 

@@ -8,8 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from salon.bots.playlist import Playlist
+from salon.services import audience_view
 from tests.conftest import ServerFactory
 from tests.harness import Person, Server, client, problem
 from tests.integration.ticketing import buy_and_pay, seller, ticketed_space
@@ -88,6 +90,50 @@ async def test_the_audience_view_is_public_shared_and_follows_the_space(server: 
 
         await host.ok("POST", f"/api/spaces/{sid}/end")
         view = await follow_until(another, url, lambda v: v["space"]["state"] == "ended")
+
+
+async def test_the_view_lists_who_was_put_out_of_the_space_for_a_minute(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listener who follows the view has no stream to hear of their own removal or ban:
+    the view lists them (ids only, not which of the two) for a minute, the newest few."""
+    monkeypatch.setattr(audience_view, "MAX_REMOVALS", 3)
+    admin = await server.person("admin")  # the first account
+    host = await server.person("host")
+    sid = (await host.create_space("Kept tidy"))["id"]
+    ann, bob, cat, dan, eve = [
+        await server.person(name) for name in ("ann", "bob", "cat", "dan", "eve")
+    ]
+    for person in (ann, bob, cat, dan, eve):
+        await person.join(sid)
+
+    # Removed before anyone follows: the view that opens then reads it from the rows.
+    await host.ok("POST", f"/api/spaces/{sid}/participants/{ann.id}/remove")
+    url = view_url(sid)
+    async with client(server) as anonymous:
+        view = (await anonymous.get(url)).json()
+        assert view["removed"] == [ann.id]
+        # Leaving is not being put out; a ban is, and looks the same as a removal.
+        await eve.ok("POST", f"/api/spaces/{sid}/leave")
+        await admin.ok("PATCH", f"/api/admin/users/{bob.handle}", json={"banned": True})
+        view = await follow_until(anonymous, url, lambda v: v["removed"] == [ann.id, bob.id])
+        assert "banned" not in (await anonymous.get(url)).text
+        # At most MAX_REMOVALS, the newest; a raised hand goes with its owner.
+        await dan.ok("POST", f"/api/spaces/{sid}/hand")
+        view = await follow_until(anonymous, url, lambda v: v["hands"] == 1)
+        await host.ok("POST", f"/api/spaces/{sid}/participants/{cat.id}/remove")
+        await host.ok("POST", f"/api/spaces/{sid}/participants/{dan.id}/remove")
+        view = await follow_until(
+            anonymous, url, lambda v: v["removed"] == sorted([bob.id, cat.id, dan.id])
+        )
+        assert view["hands"] == 0
+        # A minute on, nobody (the next publication drops them).
+        server.clock.advance(audience_view.REMOVALS_KEPT_SECONDS + 1)
+        await host.ok("POST", f"/api/spaces/{sid}/reactions", json={"emoji": "👋"})
+        view = await follow_until(anonymous, url, lambda v: v["removed"] == [])
+        # They stay barred: joining again is refused.
+        for person in (ann, cat, dan):
+            await person.call("POST", f"/api/spaces/{sid}/join", status=403)
 
 
 async def test_what_has_no_audience_view(server: Server) -> None:

@@ -13,6 +13,11 @@ the database at most once per publication, and published at most every
 always answered with something new (a blocking request never has to time out through a
 cache). Versions count from the time the document was opened (tenths of a second), so a
 restarted origin continues above any version the previous one published.
+
+A follower who acts has the event stream; one who does not learns of their own removal from
+the view: it lists who was put out of the space (removed, or banned) in the last
+``REMOVALS_KEPT_SECONDS``, by user id only (as ``invited`` does) and without saying which,
+and the follower who finds their own id asks the origin once for their own standing.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import select
@@ -33,6 +38,7 @@ from salon.domain.stage import Role
 from salon.events.types import (
     AudienceCount,
     Event,
+    ParticipantLeft,
     ReactionBurst,
     ReactionSent,
     Speaking,
@@ -52,6 +58,12 @@ HEARTBEAT_SECONDS = 5.0
 REACTIONS_KEPT_SECONDS = 5.0
 #: A document of a space that is over is kept this long for late followers, then dropped.
 LINGER_SECONDS = 60.0
+#: Who was put out of the space stays in the document this long: a follower that missed a
+#: few versions (a failed request, a backoff) still finds it, and a ticketed space's view,
+#: like its audio, closes to them within a minute (the audio credential's longest life).
+REMOVALS_KEPT_SECONDS = 60.0
+#: And at most this many of them (the newest), so the document stays small whatever happens.
+MAX_REMOVALS = 100
 
 
 class PersonReaction(View):
@@ -84,6 +96,8 @@ class AudienceView(View):
     space: SpaceView
     #: People holding an open invitation to speak (so an invited listener learns of it).
     invited: list[int]
+    #: People put out of the space lately, removed or banned (so a follower learns they were).
+    removed: list[int]
     #: How many hands are raised (who raised them is for the moderators).
     hands: int
     speaking: list[int]
@@ -104,6 +118,8 @@ class AudienceFeed:
         self._space: SpaceView | None = None
         self._invited: list[int] = []
         self._hands = 0
+        #: (when, who) of recent removals and bans, oldest first.
+        self._removals: deque[tuple[datetime, int]] = deque(maxlen=MAX_REMOVALS)
         #: Who speaks when the view opens (later changes come as ``speaking`` events).
         self._speaking: list[int] = speaking or []
         self._count: int | None = None
@@ -155,6 +171,9 @@ class AudienceFeed:
             self._reactions.append(
                 PersonReaction(seq=self._seq, at=event.at, user_id=event.user_id, emoji=event.emoji)
             )
+        elif isinstance(event, ParticipantLeft) and event.reason in ("removed", "banned"):
+            self._removals.append((event.at, event.user_id))
+            self._reload = True
         elif isinstance(event, ReactionBurst):
             self._seq += 1
             self._reactions.append(
@@ -206,6 +225,7 @@ class AudienceFeed:
         self._changed.clear()
         ctx = self._ctx
         if self._reload or self._space is None:
+            opening = self._space is None
             self._reload = False
             async with ctx.transaction() as tx:
                 space = await get_space(tx.session, self.space_id)
@@ -229,6 +249,22 @@ class AudienceFeed:
                 rows = people.all()
                 self._invited = sorted(user for user, invited, _ in rows if invited is not None)
                 self._hands = sum(1 for _, _, hand in rows if hand is not None)
+                if opening:
+                    # Removals from before this view opened (a restarted origin): the rows
+                    # remember them. Bans from then are not known here; the follower's next
+                    # request to the origin tells them.
+                    removals = await tx.session.execute(
+                        select(Participant.removed_at, Participant.user_id)
+                        .where(
+                            Participant.space_id == space.id,
+                            Participant.removed_at
+                            >= ctx.clock.now() - timedelta(seconds=REMOVALS_KEPT_SECONDS),
+                        )
+                        .order_by(Participant.removed_at)
+                    )
+                    for at, user in removals.all():
+                        if at is not None:
+                            self._removals.append((at, user))
             if self._count is None:
                 self._count = self._space.audience_count
         now = ctx.clock.now()
@@ -236,6 +272,10 @@ class AudienceFeed:
             REACTIONS_KEPT_SECONDS
         ):
             self._reactions.popleft()
+        while self._removals and (now - self._removals[0][0]).total_seconds() > (
+            REMOVALS_KEPT_SECONDS
+        ):
+            self._removals.popleft()
         assert self._space is not None
         count = self._count if self._count is not None else self._space.audience_count
         self._version = max(self._version + 1, int(now.timestamp() * 10))
@@ -246,6 +286,7 @@ class AudienceFeed:
                 at=now,
                 space=self._space.model_copy(update={"audience_count": count}),
                 invited=self._invited,
+                removed=sorted({user for _, user in self._removals}),
                 hands=self._hands,
                 speaking=self._speaking,
                 audience_count=count,

@@ -88,6 +88,7 @@ async def let_go(
     participant.muted = False
     participant.hand_raised_at = None
     participant.invited_at = None
+    participant.inviter = None
     participant.disconnected_at = None
     await tx.session.flush()
     tx.emit(ParticipantLeft(space_id=space_id, at=now, user_id=participant.user_id, reason=reason))

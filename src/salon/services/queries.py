@@ -136,6 +136,11 @@ def participant_view(participant: Participant) -> ParticipantView:
         muted=participant.muted,
         hand_raised=participant.hand_raised_at is not None,
         invited=participant.invited_at is not None,
+        invited_by=(
+            user_summary(participant.inviter)
+            if participant.invited_at is not None and participant.inviter is not None
+            else None
+        ),
     )
 
 

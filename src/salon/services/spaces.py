@@ -173,6 +173,7 @@ async def finish(tx: Tx, space: Space, *, reason: EndReason, now: datetime) -> N
         participant.present = False
         participant.hand_raised_at = None
         participant.invited_at = None
+        participant.inviter = None
     # Tickets sold stay sold; a purchase still in progress can no longer get one.
     await payments.close_sales(tx, space, now, refund=False)
     tx.emit(SpaceEnded(space_id=space.id, at=now, reason=reason))

@@ -50,6 +50,7 @@ async def _change_role(tx: Tx, ctx: Context, target: Participant, role: Role) ->
     target.role = role
     target.hand_raised_at = None
     target.invited_at = None
+    target.inviter = None
     if role == Role.LISTENER:
         target.muted = False
     elif previous == Role.LISTENER:
@@ -160,6 +161,7 @@ async def invite(ctx: Context, *, actor: User, space_id: str, user_id: int) -> P
         target.guest = True
         if target.invited_at is None:
             target.invited_at = ctx.clock.now()
+            target.inviter = me.user
             tx.emit(Invited(space_id=space.id, at=target.invited_at, user_id=user_id, by=actor.id))
             await notifications.tell(
                 tx,
@@ -191,6 +193,7 @@ async def answer_invitation(
             await _change_role(tx, ctx, me, Role.SPEAKER)
         else:
             me.invited_at = None
+            me.inviter = None
         return participant_view(me)
 
 

@@ -159,6 +159,8 @@ class Participant(Base):
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
     hand_raised_at: Mapped[datetime | None]
     invited_at: Mapped[datetime | None]
+    #: Who sent the open invitation (set and cleared with ``invited_at``).
+    inviter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     removed_at: Mapped[datetime | None]
     joined_at: Mapped[datetime | None]
     #: Set while this person's last live connection is gone; they leave after the grace period.
@@ -166,7 +168,8 @@ class Participant(Base):
     #: Invited onto the stage or made co-host: may enter a ticketed space without a ticket.
     guest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    user: Mapped[User] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+    inviter: Mapped[User | None] = relationship(foreign_keys=[inviter_id], lazy="joined")
 
 
 class Reminder(Base):

@@ -41,6 +41,8 @@ export interface ParticipantView {
   muted: boolean;
   hand_raised: boolean;
   invited: boolean;
+  /** Who sent the open invitation to speak (null without one, or if that account is gone). */
+  invited_by: UserSummary | null;
 }
 
 export interface SpaceView {
@@ -369,6 +371,8 @@ export interface AudienceView {
   space: SpaceView;
   /** People holding an open invitation to speak. */
   invited: number[];
+  /** People removed or banned from the space in the last minute (not saying which). */
+  removed: number[];
   /** How many hands are raised. */
   hands: number;
   speaking: number[];

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { handsRaised, listening } from "./audience";
 import { avatarColour, hueOf, initials } from "./avatar";
 import { localInputToIso, parseTopics } from "./time";
 
@@ -35,5 +36,14 @@ describe("time", () => {
   it("splits comma-separated topics", () => {
     expect(parseTopics(" news, music ,, tech ")).toEqual(["news", "music", "tech"]);
     expect(parseTopics("")).toEqual([]);
+  });
+});
+
+describe("audience", () => {
+  it("says the listeners and the hands raised among them, one or many", () => {
+    expect(listening(1)).toBe("1 person listening");
+    expect(listening(12)).toBe("12 people listening");
+    expect(handsRaised(1)).toBe("1 hand raised");
+    expect(handsRaised(3)).toBe("3 hands raised");
   });
 });

@@ -2,7 +2,7 @@ import type { ParticipantView, Role } from "../api/types";
 import { Avatar } from "../components/Avatar";
 import { CloseIcon } from "../components/icons";
 import { UserName } from "../components/UserName";
-import { listening } from "../lib/audience";
+import { handsRaised, listening } from "../lib/audience";
 import { FloatingReactions } from "./FloatingReactions";
 import { mayActOn } from "./permissions";
 import type { FloatingReaction } from "./reducer";
@@ -13,6 +13,8 @@ interface Props {
   listeners: ParticipantView[];
   /** Listeners not on the stage (the server's audience_count). */
   count: number;
+  /** How many of them raised a hand (the view's count, or the stream's listeners counted). */
+  hands: number;
   meId: number | null;
   viewerRole: Role | null;
   reactions: FloatingReaction[];
@@ -27,6 +29,7 @@ interface Props {
 export function Audience({
   listeners,
   count,
+  hands,
   meId,
   viewerRole,
   reactions,
@@ -42,6 +45,12 @@ export function Audience({
       <h2 id="audience-heading">
         Audience <span className="count" data-testid="audience-count">{count}</span>
       </h2>
+      {hands > 0 && (
+        <p className="muted small" data-testid="hands-raised">
+          <span aria-hidden="true">✋ </span>
+          {handsRaised(hands)}
+        </p>
+      )}
       {listeners.length === 0 ? (
         <p className="muted">{count === 0 ? "No listeners yet." : `${listening(count)}.`}</p>
       ) : (

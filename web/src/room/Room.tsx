@@ -13,7 +13,7 @@ import { useTitle } from "../lib/useTitle";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { Audience } from "./Audience";
-import { followsAudienceView } from "./audienceView";
+import { followsAudienceView, namedAsRemoved, ownRemoval, removalFromJoin } from "./audienceView";
 import {
   TICKET_ONLY_TEXT,
   connectionClass,
@@ -31,6 +31,8 @@ import {
   initialRoomState,
   roomReducer,
   selectAudience,
+  selectHandsRaised,
+  selectInviter,
   selectMe,
   selectRequests,
   selectStage,
@@ -89,7 +91,6 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
   const joined = useRef(false);
   /** The event stream was open at some point (see REJOIN_AFTER_STREAM_MS). */
   const streamed = useRef(false);
-  const [removedOnJoin, setRemovedOnJoin] = useState(false);
   // Coming back from a ticket checkout: /spaces/{id}?purchase={purchase_id}.
   const [purchaseId] = useState(() => purchaseIdFromUrl(window.location.search));
   useTitle(state.space?.title ?? null);
@@ -164,10 +165,38 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
     [meId, spaceId],
   );
 
+  /** A follower refused by /join (removed, or signed out by a ban): shown as the stream would. */
+  const refusedJoin = useCallback(
+    (error: unknown): boolean => {
+      const reason = removalFromJoin(error instanceof ApiError ? error.status : null);
+      if (reason === null || meId === null) return false;
+      const event = ownRemoval(spaceId, meId, reason, new Date().toISOString());
+      dispatch({ type: "event", event, now: performance.now() });
+      return true;
+    },
+    [meId, spaceId],
+  );
+
+  /** The view named us among the removed: asked once (until it stops naming us). */
+  const removalAsked = useRef(false);
   const onView = useCallback(
-    (view: AudienceView, first: boolean) =>
-      dispatch({ type: "audience_view", view, first, now: performance.now() }),
-    [],
+    (view: AudienceView, first: boolean) => {
+      dispatch({ type: "audience_view", view, first, now: performance.now() });
+      if (!namedAsRemoved(view, meId)) {
+        removalAsked.current = false;
+        return;
+      }
+      if (removalAsked.current) return;
+      removalAsked.current = true;
+      // Joining again answers for our own standing: refused if we were put out.
+      api.join(spaceId).then(
+        () => undefined,
+        (error: unknown) => {
+          if (!refusedJoin(error)) removalAsked.current = false;
+        },
+      );
+    },
+    [meId, spaceId, refusedJoin],
   );
 
   // A ticketed space without a ticket: the server refuses /join, /events and /listen (403), so
@@ -176,8 +205,8 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
   const locked = ticket !== null && !ticket.admitted;
   // The audience follows the shared audience view; the event stream is for those who act.
   const viewing = followsAudienceView(state.space, meId, selectMe(state));
-  // Signed out by a ban (the stream says so, then closes with 4401): follow nothing more.
-  const following = streamOpen && !locked && !state.signedOut;
+  // Removed, or signed out by a ban (the stream or the view says so): follow nothing more.
+  const following = streamOpen && !locked && !state.signedOut && !state.removed;
   const stream = useEventStream({
     spaceId,
     enabled: following && !viewing,
@@ -199,12 +228,12 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
     ? nextConnection(initialConnection, { type: "not_found" })
     : state.signedOut
       ? nextConnection(initialConnection, { type: "closed", code: CLOSE.UNAUTHORIZED })
-      : loadedOver
-        ? nextConnection(initialConnection, { type: "space_over" })
-        : !viewing
-          ? stream
-          : removedOnJoin
-            ? nextConnection(initialConnection, { type: "removed" })
+      : state.removed
+        ? nextConnection(initialConnection, { type: "removed" })
+        : loadedOver
+          ? nextConnection(initialConnection, { type: "space_over" })
+          : !viewing
+            ? stream
             : view;
 
   // Following the view, a signed-in listener still joins (presence: reacting needs it); the
@@ -220,9 +249,7 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
           joined.current = true;
           dispatch({ type: "participant_updated", participant: me });
         },
-        (error: unknown) => {
-          if (!cancelled && error instanceof ApiError && error.status === 403) setRemovedOnJoin(true);
-        },
+        (error: unknown) => !cancelled && refusedJoin(error),
       );
     void join();
     const timer = streamed.current ? window.setTimeout(() => void join(), REJOIN_AFTER_STREAM_MS) : undefined;
@@ -238,7 +265,7 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
       window.removeEventListener("pagehide", gone);
       window.removeEventListener("pageshow", back);
     };
-  }, [viewingLive, spaceId]);
+  }, [viewingLive, spaceId, refusedJoin]);
 
   // Leaving the room inside the app gives up one's place; closing the tab relies on the
   // server's presence grace period instead, so a reload keeps a speaker's seat.
@@ -361,7 +388,7 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
   const moderator = live && viewerRole !== null && isModerator(viewerRole);
   const isHost = meId !== null && space.host.id === meId;
   const stage = selectStage(state);
-  const inviter = state.invitedBy !== null ? findParticipant(state, state.invitedBy)?.user ?? null : null;
+  const inviter = selectInviter(state);
   const mutedBy =
     state.mutedBy === null
       ? null
@@ -516,6 +543,7 @@ function Room({ spaceId, meId }: { spaceId: string; meId: number | null }) {
           <Audience
             listeners={selectAudience(state)}
             count={state.audienceCount}
+            hands={selectHandsRaised(state)}
             meId={meId}
             viewerRole={live ? viewerRole : null}
             reactions={audienceReactions(state)}

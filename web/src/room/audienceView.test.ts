@@ -5,8 +5,11 @@ import {
   audienceViewUrl,
   followsAudienceView,
   isAudienceView,
+  namedAsRemoved,
   newReactions,
   nextRequest,
+  ownRemoval,
+  removalFromJoin,
   viewFailure,
 } from "./audienceView";
 import { AT, after, audienceView, participant, space, ticket } from "./fixtures";
@@ -58,6 +61,34 @@ describe("isAudienceView", () => {
     expect(isAudienceView({ type: "snapshot" })).toBe(false);
     expect(isAudienceView("<html>")).toBe(false);
     expect(isAudienceView(null)).toBe(false);
+    const { removed: _, ...older } = audienceView();
+    expect(isAudienceView(older)).toBe(false);
+  });
+});
+
+describe("a follower's own removal", () => {
+  it("is suspected when the view names them among the removed, never when signed out", () => {
+    const view = audienceView({ removed: [4, 9] });
+    expect(namedAsRemoved(view, 9)).toBe(true);
+    expect(namedAsRemoved(view, 3)).toBe(false);
+    expect(namedAsRemoved(view, null)).toBe(false);
+  });
+
+  it("is told by joining again: 403 removed, 401 signed out by a ban, else not known", () => {
+    expect(removalFromJoin(403)).toBe("removed");
+    expect(removalFromJoin(401)).toBe("banned");
+    for (const status of [null, 409, 429, 500, 503]) expect(removalFromJoin(status)).toBeNull();
+  });
+
+  it("becomes the participant_left event the stream would have sent", () => {
+    expect(ownRemoval("abc", 9, "removed", AT)).toEqual({
+      type: "participant_left",
+      space_id: "abc",
+      at: AT,
+      seq: null,
+      user_id: 9,
+      reason: "removed",
+    });
   });
 });
 

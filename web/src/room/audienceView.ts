@@ -1,7 +1,7 @@
 // Following a space's audience view (GET .../hls/audience.json): the same document for every
 // follower, so an edge or CDN answers them all with one origin request per version. Pure
 // parts: where to ask, what to ask next, what an answer means, which reactions are new.
-import type { AudienceView, ParticipantView, SpaceView, ViewReaction } from "../api/types";
+import type { AudienceView, ParticipantLeft, ParticipantView, SpaceView, ViewReaction } from "../api/types";
 import { isStageRole } from "../api/types";
 import { backoffDelay } from "./connection";
 
@@ -68,7 +68,8 @@ export function isAudienceView(value: unknown): value is AudienceView {
     view.space !== null &&
     Array.isArray(view.reactions) &&
     Array.isArray(view.speaking) &&
-    Array.isArray(view.invited)
+    Array.isArray(view.invited) &&
+    Array.isArray(view.removed)
   );
 }
 
@@ -122,4 +123,35 @@ export function followsAudienceView(
   if (space === null || space.host.id === meId) return false;
   if (me !== null && (isStageRole(me.role) || me.hand_raised || me.invited)) return false;
   return space.ticket === null || space.state === "live";
+}
+
+/**
+ * Whether a view names this signed-in follower among the people removed or banned lately.
+ * It does not say which, and is no proof (a ban may have been lifted since): the follower
+ * asks once for their own standing (`removalFromJoin`).
+ */
+export function namedAsRemoved(view: AudienceView, meId: number | null): boolean {
+  return meId !== null && view.removed.includes(meId);
+}
+
+/**
+ * What joining again answered a follower, as the event stream would have said it: 403, they
+ * were removed from this space; 401, their session is gone (a ban ends every session); anything
+ * else, nothing known (still here, or ask again later).
+ */
+export function removalFromJoin(status: number | null): "removed" | "banned" | null {
+  if (status === 403) return "removed";
+  if (status === 401) return "banned";
+  return null;
+}
+
+/** The event a participant on the stream gets when put out of the space, for a follower of
+ * the view, so the room shows them exactly the same (reducer.ts `participant_left`). */
+export function ownRemoval(
+  spaceId: string,
+  meId: number,
+  reason: "removed" | "banned",
+  at: string,
+): ParticipantLeft {
+  return { type: "participant_left", space_id: spaceId, at, seq: null, user_id: meId, reason };
 }

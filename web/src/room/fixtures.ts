@@ -27,6 +27,7 @@ export function participant(
     muted: role !== "host" && role !== "listener",
     hand_raised: false,
     invited: false,
+    invited_by: null,
     ...extra,
   };
 }
@@ -83,6 +84,7 @@ export function audienceView(extra: Partial<AudienceView> = {}): AudienceView {
     at: AT,
     space: space(),
     invited: [],
+    removed: [],
     hands: 0,
     speaking: [],
     audience_count: 0,

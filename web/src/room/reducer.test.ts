@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { after, audienceView, ev, participant, space, ticket } from "./fixtures";
+import { ownRemoval } from "./audienceView";
+import { AT, after, audienceView, ev, participant, space, ticket } from "./fixtures";
 import {
   MAX_REACTIONS,
   REACTION_MS,
@@ -10,6 +11,8 @@ import {
   reactionsOver,
   roomReducer,
   selectAudience,
+  selectHandsRaised,
+  selectInviter,
   selectMe,
   selectRequests,
   selectStage,
@@ -192,10 +195,34 @@ describe("stage", () => {
   it("invited and invitation_answered track my invitation and who sent it", () => {
     let s = apply(room(), ev({ type: "invited", user_id: ME, by: 1 }));
     expect(selectMe(s)?.invited).toBe(true);
-    expect(s.invitedBy).toBe(1);
+    expect(selectInviter(s)?.display_name).toBe("User 1");
     s = apply(s, ev({ type: "invitation_answered", user_id: ME, accepted: false }));
     expect(selectMe(s)?.invited).toBe(false);
-    expect(s.invitedBy).toBeNull();
+    expect(selectInviter(s)).toBeNull();
+  });
+
+  it("a snapshot names who invited me, though I never saw the invited event", () => {
+    // Invited while following the audience view, or before a reload: the stream's snapshot
+    // is the first this page hears of who it was, even one who has left since.
+    const cohost = participant(7, "cohost").user;
+    const s = apply(
+      initialRoomState(ME),
+      ev({
+        type: "snapshot",
+        space: space(),
+        participants: [participant(1, "host"), participant(ME, "listener", { invited: true, invited_by: cohost })],
+      }),
+    );
+    expect(selectInviter(s)).toEqual(cohost);
+  });
+
+  it("an invitation keeps naming its sender once they have left", () => {
+    const s = apply(
+      room(),
+      ev({ type: "invited", user_id: ME, by: 2 }),
+      ev({ type: "participant_left", user_id: 2, reason: "left" }),
+    );
+    expect(selectInviter(s)?.display_name).toBe("User 2");
   });
 
   it("accepting an invitation puts me on the stage", () => {
@@ -210,7 +237,7 @@ describe("stage", () => {
 
   it("someone else's invitation does not touch mine", () => {
     const s = apply(room(), ev({ type: "invited", user_id: 2, by: 1 }));
-    expect(s.invitedBy).toBeNull();
+    expect(selectInviter(s)).toBeNull();
   });
 
   it("muted and unmuted set the mute flag", () => {
@@ -387,6 +414,63 @@ describe("audience view", () => {
     expect(selectMe(s)?.invited).toBe(false);
     s = take(s, view({ space: space({ stage: [host], ticket: ticket() }), invited: [ME] }));
     expect(selectMe(s)?.invited).toBe(true);
+  });
+
+  it("counts the raised hands as the view does; on the stream, the listeners say it", () => {
+    let s = take(initialRoomState(ME), view({ hands: 3 }), 1000, true);
+    expect(selectHandsRaised(s)).toBe(3);
+    // Raising my own hand switches me to the stream: its snapshot names the hands.
+    s = apply(
+      s,
+      ev({
+        type: "snapshot",
+        space: space(),
+        participants: [host, participant(ME, "listener", { hand_raised: true }), participant(8, "listener")],
+      }),
+    );
+    expect(selectHandsRaised(s)).toBe(1);
+    s = apply(s, ev({ type: "hand_raised", user_id: 8 }));
+    expect(selectHandsRaised(s)).toBe(2);
+    s = apply(s, ev({ type: "hand_lowered", user_id: ME, reason: "withdrawn" }));
+    expect(selectHandsRaised(s)).toBe(1);
+    // Back on the view (the request withdrawn): its count again.
+    s = take(s, view({ hands: 4 }), 2000, true);
+    expect(selectHandsRaised(s)).toBe(4);
+  });
+
+  it("says I am invited, and keeps who invited me once known", () => {
+    const cohost = participant(7, "cohost").user;
+    let s = roomReducer(initialRoomState(ME), { type: "participant_updated", participant: participant(ME) });
+    s = take(s, view(), 1000, true);
+    s = take(s, view({ invited: [ME] }));
+    expect(selectMe(s)?.invited).toBe(true);
+    // The view does not say who; the answer to /join (or the stream's snapshot) does.
+    s = roomReducer(s, {
+      type: "participant_updated",
+      participant: participant(ME, "listener", { invited: true, invited_by: cohost }),
+    });
+    s = take(s, view({ invited: [ME] }));
+    expect(selectInviter(s)).toEqual(cohost);
+    s = take(s, view({ invited: [] }));
+    expect(selectInviter(s)).toBeNull();
+  });
+
+  it("ends in the same room as the stream's when the follower was put out", () => {
+    // A follower learns it from the view and one refused /join (ownRemoval); a participant
+    // on the stream from participant_left: the room is the same either way.
+    const following = take(
+      roomReducer(initialRoomState(ME), { type: "participant_updated", participant: participant(ME) }),
+      view({ hands: 2 }),
+      1000,
+      true,
+    );
+    for (const reason of ["removed", "banned"] as const) {
+      const fromView = apply(following, ownRemoval("abc", ME, reason, AT));
+      const fromStream = apply(room(), ev({ type: "participant_left", user_id: ME, reason }));
+      expect(selectMe(fromView)).toBeNull();
+      expect([fromView.removed, fromView.signedOut]).toEqual([fromStream.removed, fromStream.signedOut]);
+      expect([fromView.removed, fromView.signedOut]).toEqual([reason === "removed", reason === "banned"]);
+    }
   });
 
   it("names no other listener", () => {

@@ -9,6 +9,7 @@ import type {
   SpaceEvent,
   SpaceEventType,
   SpaceView,
+  UserSummary,
 } from "../api/types";
 import { isStageRole } from "../api/types";
 import { newReactions, type ReactionCursor } from "./audienceView";
@@ -49,8 +50,11 @@ export interface RoomState {
   removed: boolean;
   /** The viewer's account was banned: signed out everywhere, nothing more to follow. */
   signedOut: boolean;
-  /** Who invited the viewer to speak, while that invitation is open. */
-  invitedBy: number | null;
+  /**
+   * How many hands are raised, as the audience view counts them (it names no listener); null
+   * on the event stream, whose participants say it themselves (selectHandsRaised).
+   */
+  viewHands: number | null;
   /** Who muted the viewer, when someone else did (a host or co-host), while it lasts. */
   mutedBy: number | null;
 }
@@ -83,7 +87,7 @@ export function initialRoomState(meId: number | null): RoomState {
     endReason: null,
     removed: false,
     signedOut: false,
-    invitedBy: null,
+    viewHands: null,
     mutedBy: null,
   };
 }
@@ -112,7 +116,7 @@ function afterRoleChange(p: ParticipantView, role: Role, previous: Role): Partic
   let muted = p.muted;
   if (role === "listener") muted = false;
   else if (previous === "listener") muted = true;
-  return { ...p, role, muted, hand_raised: false, invited: false };
+  return { ...p, role, muted, hand_raised: false, invited: false, invited_by: null };
 }
 
 type Handlers = {
@@ -135,7 +139,7 @@ const handlers: Handlers = {
       speaking: e.speaking ?? [],
       hostAway: null,
       endReason: endReasonOf(e.space),
-      invitedBy: me?.invited ? state.invitedBy : null,
+      viewHands: null,
       // A snapshot says who is muted, not by whom: what we knew holds while it still is.
       mutedBy: me?.muted && isStageRole(me.role) ? state.mutedBy : null,
     };
@@ -160,7 +164,6 @@ const handlers: Handlers = {
     speaking: [],
     hostAway: null,
     endReason: e.reason,
-    invitedBy: null,
   }),
   space_cancelled: (state) => ({
     ...state,
@@ -169,7 +172,6 @@ const handlers: Handlers = {
     speaking: [],
     hostAway: null,
     endReason: "cancelled",
-    invitedBy: null,
   }),
   host_disconnected: (state, e) => ({
     ...state,
@@ -188,7 +190,6 @@ const handlers: Handlers = {
       speaking: state.speaking.filter((id) => id !== e.user_id),
       removed: state.removed || (mine && e.reason === "removed"),
       signedOut: state.signedOut || (mine && e.reason === "banned"),
-      invitedBy: mine ? null : state.invitedBy,
     };
   },
   role_changed: (state, e) => {
@@ -196,21 +197,17 @@ const handlers: Handlers = {
     return {
       ...next,
       speaking: isStageRole(e.role) ? next.speaking : next.speaking.filter((id) => id !== e.user_id),
-      invitedBy: e.user_id === state.meId ? null : next.invitedBy,
       mutedBy: e.user_id === state.meId ? null : next.mutedBy,
     };
   },
   speaking: (state, e) => ({ ...state, speaking: e.user_ids }),
   hand_raised: (state, e) => patch(state, e.user_id, (p) => ({ ...p, hand_raised: true })),
   hand_lowered: (state, e) => patch(state, e.user_id, (p) => ({ ...p, hand_raised: false })),
-  invited: (state, e) => {
-    const next = patch(state, e.user_id, (p) => ({ ...p, invited: true }));
-    return e.user_id === state.meId ? { ...next, invitedBy: e.by } : next;
-  },
-  invitation_answered: (state, e) => {
-    const next = patch(state, e.user_id, (p) => ({ ...p, invited: false }));
-    return e.user_id === state.meId ? { ...next, invitedBy: null } : next;
-  },
+  // The inviter is a host or co-host, present as they invite (the snapshot names them later).
+  invited: (state, e) =>
+    patch(state, e.user_id, (p) => ({ ...p, invited: true, invited_by: knownUser(state, e.by) })),
+  invitation_answered: (state, e) =>
+    patch(state, e.user_id, (p) => ({ ...p, invited: false, invited_by: null })),
   muted: (state, e) => {
     const next = patch(state, e.user_id, (p) => ({ ...p, muted: true }));
     if (e.user_id !== state.meId) return next;
@@ -285,18 +282,21 @@ function releaseReactions(state: RoomState, now: number): RoomState {
 }
 
 /**
- * An audience view is the truth about the stage, who speaks, the audience count and the
- * space's state; its new reactions float. It names no listener but the viewer, who keeps
- * their own standing (as /join or /hand answered it), with `invited` from the view.
+ * An audience view is the truth about the stage, who speaks, the audience count, the raised
+ * hands' count and the space's state; its new reactions float. It names no listener but the
+ * viewer, who keeps their own standing (as /join or /hand answered it), with `invited` from
+ * the view (the inviter's name comes with the event stream's snapshot, which an invitation
+ * switches to).
  */
 function applyAudienceView(state: RoomState, view: AudienceView, now: number, first: boolean): RoomState {
   const space = keepViewerFields(state.space, { ...view.space, audience_count: view.audience_count });
   const over = space.state === "ended" || space.state === "cancelled";
   const stage = over ? [] : view.space.stage.filter((p) => p.present && isStageRole(p.role));
   const me = selectMe(state);
+  const invited = me !== null && view.invited.includes(me.user.id);
   const mine =
     me !== null && !over && me.role === "listener" && !stage.some((p) => p.user.id === me.user.id)
-      ? { ...me, invited: view.invited.includes(me.user.id) }
+      ? { ...me, invited, invited_by: invited ? me.invited_by : null }
       : null;
   let next: RoomState = {
     ...state,
@@ -306,7 +306,7 @@ function applyAudienceView(state: RoomState, view: AudienceView, now: number, fi
     speaking: over ? [] : view.speaking,
     hostAway: over ? null : state.hostAway,
     endReason: over ? (state.endReason ?? endReasonOf(space)) : null,
-    invitedBy: mine?.invited ? state.invitedBy : null,
+    viewHands: over ? 0 : view.hands,
   };
   const { fresh, cursor } = newReactions(state.viewCursor, view.reactions, first);
   next = { ...next, viewCursor: cursor };
@@ -417,6 +417,17 @@ export function selectRequests(state: RoomState): ParticipantView[] {
   return selectAudience(state).filter((p) => p.hand_raised);
 }
 
+/** How many hands are raised: the audience view's count, or the stream's listeners counted. */
+export function selectHandsRaised(state: RoomState): number {
+  return state.viewHands ?? selectRequests(state).length;
+}
+
+/** Who invited the viewer to speak, while that invitation is open (null: not said). */
+export function selectInviter(state: RoomState): UserSummary | null {
+  const me = selectMe(state);
+  return me?.invited ? me.invited_by : null;
+}
+
 export function selectMe(state: RoomState): ParticipantView | null {
   return state.participants.find((p) => p.user.id === state.meId) ?? null;
 }
@@ -437,4 +448,11 @@ export function audienceReactions(state: RoomState): FloatingReaction[] {
 
 export function findParticipant(state: RoomState, userId: number): ParticipantView | null {
   return state.participants.find((p) => p.user.id === userId) ?? null;
+}
+
+/** Someone present, or the host (whom the space names), by id. */
+function knownUser(state: RoomState, userId: number): UserSummary | null {
+  const present = findParticipant(state, userId);
+  if (present) return present.user;
+  return state.space?.host.id === userId ? state.space.host : null;
 }
