@@ -24,7 +24,9 @@ def make_server(backend: str, tmp_path: Path) -> ServerFactory:
     """Start a server on a fresh database; keyword arguments override settings."""
 
     @asynccontextmanager
-    async def factory(*, send_buffer: int | None = None, **overrides: Any) -> AsyncIterator[Server]:
+    async def factory(
+        *, send_buffer: int | None = None, ws_pings: bool = True, **overrides: Any
+    ) -> AsyncIterator[Server]:
         async with throwaway_database(backend, str(tmp_path)) as url:
             values: dict[str, Any] = {
                 "database_url": url,
@@ -34,7 +36,10 @@ def make_server(backend: str, tmp_path: Path) -> ServerFactory:
                 **FAST_HASHING,
                 **overrides,
             }
-            async with Server(Settings(**values), OffsetClock(), send_buffer=send_buffer) as server:
+            clock = OffsetClock()
+            async with Server(
+                Settings(**values), clock, send_buffer=send_buffer, ws_pings=ws_pings
+            ) as server:
                 yield server
 
     return factory

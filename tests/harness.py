@@ -75,17 +75,29 @@ class Server:
     """A Salon app served by uvicorn on a free loopback port, in its own thread and loop."""
 
     def __init__(
-        self, settings: Settings, clock: OffsetClock, *, send_buffer: int | None = None
+        self,
+        settings: Settings,
+        clock: OffsetClock,
+        *,
+        send_buffer: int | None = None,
+        ws_pings: bool = True,
     ) -> None:
         """``send_buffer`` pins the kernel send buffer of every connection (accepted sockets
-        inherit it from the listener), so a test can make a stalled client back up quickly."""
+        inherit it from the listener), so a test can make a stalled client back up quickly;
+        without ``ws_pings`` the server sends no WebSocket pings, so a client that never
+        reads is not closed for a missed pong (after 40 s) before the test's point is made."""
         self.settings = settings
         self.clock = clock
         self.app = create_app(settings, clock=clock)
         # As ``salon serve`` runs it (the hot path in uvicorn's protocol included), quieter.
-        config = uvicorn.Config(
-            self.app, log_level="warning", lifespan="on", **uvicorn_options(settings)
-        )
+        options = uvicorn_options(settings)
+        if not ws_pings:
+            options["ws_ping_interval"] = None
+        # Longer than any test's pause between two requests on one client, however busy the
+        # machine: a connection closed for idling just as a client reuses it fails the
+        # request ("server disconnected") through no fault of the server's.
+        options["timeout_keep_alive"] = 30
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", **options)
         self._server = uvicorn.Server(config)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if send_buffer is not None:

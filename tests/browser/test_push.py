@@ -240,7 +240,12 @@ async def test_email_address_is_confirmed_by_its_link_and_kinds_are_chosen(
         await expect(status).to_contain_text("Check your inbox")
         await expect(status).to_contain_text("mel@example.org")
 
-        await live.check()
+        # The box is ticked at once; the choice is saved by the PUT it sends: wait for that.
+        async with page.expect_response(
+            lambda r: r.url.endswith("/api/me/email/kinds") and r.request.method == "PUT"
+        ) as saved:
+            await live.check()
+        assert (await saved.value).ok
         await expect(live).to_be_checked()
         chosen = await (await page.request.get("/api/me/email")).json()
         assert "host_live" in chosen["kinds"]

