@@ -139,8 +139,7 @@ class Tally:
         """``counter.inc()`` (a labelled child), in bulk."""
         mine = self._mine()
         mine.counts[counter] = mine.counts.get(counter, 0) + 1
-        if time.monotonic() - mine.flushed >= self.every:
-            self.flush()
+        self._flush_if_due(mine)
 
     def observe(self, histogram: Any, value: float) -> None:
         """``histogram.observe(value)`` (a labelled child), in bulk."""
@@ -150,8 +149,7 @@ class Tally:
             entry = mine.observed[histogram] = ([0.0], [0] * len(histogram._upper_bounds))
         entry[0][0] += value
         entry[1][bisect.bisect_left(histogram._upper_bounds, value)] += 1
-        if time.monotonic() - mine.flushed >= self.every:
-            self.flush()
+        self._flush_if_due(mine)
 
     def flush(self) -> None:
         """Hand over what this thread tallied."""
@@ -168,6 +166,10 @@ class Tally:
             for index, n in enumerate(buckets):
                 if n:
                     histogram._buckets[index].inc(n)
+
+    def _flush_if_due(self, mine: _Tallied) -> None:
+        if time.monotonic() - mine.flushed >= self.every:
+            self.flush()
 
     def _mine(self) -> _Tallied:
         mine: _Tallied | None = getattr(self._local, "tallied", None)
