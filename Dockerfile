@@ -1,11 +1,11 @@
 # Salon in a container: one image for a node (`salon serve`, the default command) and for the
-# edge (`salon edge --origin …`, which runs Debian's nginx and Varnish beside it).
+# edge (`salon edge --origin …`, which runs Debian's nginx, with its Lua module, beside it).
 # deploy/compose.yaml runs PostgreSQL, Redis, three nodes and the edge from it.
 #
 #   docker build -t salon .
 #
 # The web client is built in a Node stage; Salon is installed editable from /app so that
-# `salon edge` finds its templates under /app/deploy.
+# `salon edge` finds its template and audio cache under /app/deploy.
 
 FROM node:22-bookworm-slim AS web
 WORKDIR /build/web
@@ -20,9 +20,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-# nginx and Varnish (whose VCL compiler needs the C compiler it depends on) for the edge.
+# nginx and its Lua module (the audio cache, deploy/nginx/salon_audio.lua) for the edge.
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx varnish \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        nginx libnginx-mod-http-lua lua-resty-core lua-resty-lrucache \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/salon --no-create-home salon \
     && mkdir -p /var/lib/salon /srv/salon/recordings \

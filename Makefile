@@ -21,7 +21,7 @@ run: $(STAMP) $(WEB_BUILD)
 	$(BIN)/salon serve
 
 # Salon behind its caching edge: nginx on http://127.0.0.1:8080 and https://127.0.0.1:8443
-# (HTTP/2, a self-signed certificate), Varnish caching the audio, the origin on :8000.
+# (HTTP/2, a self-signed certificate) caching the audio, the origin on :8000.
 edge: $(STAMP) $(WEB_BUILD) edge-tools
 	mkdir -p var
 	$(BIN)/salon edge
@@ -99,18 +99,19 @@ chromium:
 		fi; \
 	fi
 
-# The edge (make edge, tests/edge) runs Debian's nginx and Varnish (whose VCL compiler needs a C
-# compiler, a dependency of the package); as root we install them, otherwise we say what is
-# missing.
+# The edge (make edge, tests/edge) runs Debian's nginx with its Lua module (the audio cache,
+# deploy/nginx/salon_audio.lua, needs lua-resty-core); as root we install them, otherwise we say
+# what is missing.
 NGINX ?= /usr/sbin/nginx
-VARNISHD ?= /usr/sbin/varnishd
+EDGE_PACKAGES = nginx libnginx-mod-http-lua lua-resty-core lua-resty-lrucache
 edge-tools:
-	@if [ ! -x $(NGINX) ] || [ ! -x $(VARNISHD) ]; then \
+	@if [ ! -x $(NGINX) ] || [ ! -f /usr/lib/nginx/modules/ngx_http_lua_module.so ] \
+			|| [ ! -f /usr/share/lua/5.1/resty/core.lua ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-				apt-get install -y -q nginx varnish; \
+				apt-get install -y -q $(EDGE_PACKAGES); \
 		else \
-			echo "The edge needs nginx and Varnish: sudo apt-get install nginx varnish" >&2; \
+			echo "The edge needs nginx and its Lua module: sudo apt-get install $(EDGE_PACKAGES)" >&2; \
 			exit 1; \
 		fi; \
 	fi

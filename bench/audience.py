@@ -23,9 +23,10 @@ the server, so a saturated client is a limit of the measurement, not of the serv
 The space is free, so its audio is public: every player follows the same playlist URL, as
 any number of anonymous listeners would.
 
-With ``--edge`` the players go through the shipped edge (nginx + Varnish, ``salon.edge``) in
-front of the same origin; the report adds the origin's own HLS requests in the window (from
-its ``salon_hls_requests_total`` counter) and the edge's CPU (nginx and Varnish processes).
+With ``--edge`` the players go through the shipped edge (nginx and its audio cache,
+``salon.edge``) in front of the same origin; the report adds the origin's own HLS requests
+in the window (from its ``salon_hls_requests_total`` counter) and the edge's CPU (nginx's
+processes).
 
 Run: .venv/bin/python -m bench.audience [--listeners 100,1000,5000] [--seconds 15] [--edge]
 """
@@ -139,7 +140,7 @@ def descendants(root: int) -> list[int]:
 
 
 def edge_cpu_seconds(origin_pid: int) -> float:
-    """CPU time of this process's descendants but the origin: nginx and Varnish."""
+    """CPU time of this process's descendants but the origin: nginx's."""
     total = 0.0
     for pid in descendants(os.getpid()):
         if pid != origin_pid:
@@ -357,7 +358,8 @@ def report_edge(result: dict[str, Any], args: argparse.Namespace, host: dict[str
              p["edge_listeners_per_core"], p["client_cpu_pct"])
         )  # fmt: skip
     show(
-        f"LL-HLS audience of one space through the edge (nginx + Varnish), {args.seconds:g} s "
+        f"LL-HLS audience of one space through the edge (nginx, its audio cache), "
+        f"{args.seconds:g} s "
         f"windows, {args.client} players",
         ["listeners", "req/s", "parts/s got/due", "p50 delay ms", "p99 delay ms", "errors",
          "origin HLS req/s", "origin CPU %", "edge CPU %", "listeners/edge core",
@@ -391,7 +393,7 @@ def main() -> None:
         "costs far less CPU per request (to find the server's limit, not the client's)",
     )
     parser.add_argument(
-        "--edge", action="store_true", help="players go through the shipped edge (nginx, Varnish)"
+        "--edge", action="store_true", help="players go through the shipped edge (nginx)"
     )
     args = parser.parse_args()
     sizes = [int(s) for s in args.listeners.split(",") if s.strip()]

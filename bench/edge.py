@@ -3,8 +3,8 @@
 Two modes:
 
 - ``--mode audience`` (the default; ``bench/edge_audience.py`` says how): 100 → 1,000 → as
-  many LL-HLS players as this box drives, through the shipped edge (nginx → Varnish) and
-  straight to the origin: origin requests/s, edge CPU per 1,000 players, cache hit ratio,
+  many LL-HLS players as this box drives, through the shipped edge (nginx, its audio cache in
+  Lua) and straight to the origin: origin requests/s, edge CPU per 1,000 players, cache hit ratio,
   part delay p50/p99, the app alone's CPU per listener-second, and hls.js's ``latency`` in
   Chromium through the edge and direct. Saves ``bench/results/edge_audience.json``.
 - ``--mode reload``: the delay the edge adds to a blocking playlist reload, side by side with
@@ -16,8 +16,8 @@ and packaged as usual). In front of it, in one run and at the same time:
 
 - **origin alone**: a few players straight to the origin; the first of them to get each
   blocking reload marks the moment the origin answered it (the reference);
-- **edge**: players through the edge ``salon edge`` runs (nginx, then Varnish, whose
-  waiting list wakes every waiter the moment the object lands);
+- **edge**: players through the edge ``salon edge`` runs (nginx, whose audio cache in Lua
+  wakes every waiter the moment the object lands);
 - **nginx proxy_cache_lock** (the anchor): players through a plain nginx cache in front of
   the origin, with ``proxy_cache_lock on`` (waiters poll for the object every 500 ms at most).
 
@@ -210,7 +210,7 @@ async def run(players: int, direct: int, seconds: float) -> dict[str, Any]:
             await asyncio.sleep(2.0)  # a few parts published before the window
             groups = [
                 Group("origin alone", server.url),
-                Group("edge (nginx → Varnish)", edge.http_url),
+                Group("edge (nginx + Lua cache)", edge.http_url),
                 Group("nginx proxy_cache_lock", f"http://127.0.0.1:{anchor_port}"),
             ]
             counts = {groups[0].name: direct, groups[1].name: players, groups[2].name: players}

@@ -2,10 +2,10 @@
 
 ``bench.edge`` (default mode) runs this. For each run (``--runs``, default 3):
 
-- **through the edge**: one ``salon serve`` child with one live space, ``salon edge`` (nginx →
-  Varnish, ``salon.edge.Edge``) in front; phases of ``--players`` (100, 1,000, then as many
-  as this box can drive) one after the other on the same origin, so its cost can be seen to
-  stay flat while the audience grows;
+- **through the edge**: one ``salon serve`` child with one live space, ``salon edge``
+  (nginx with its audio cache in Lua, ``salon.edge.Edge``) in front; phases of ``--players``
+  (100, 1,000, then as many as this box can drive) one after the other on the same origin, so
+  its cost can be seen to stay flat while the audience grows;
 - **direct**: the players straight to the origin, a fresh origin for each of
   ``--direct-players`` (100, 300, 1,000): an origin pushed past what it serves lags its own
   stream's clock (its mixer skips ahead), which would spoil the next phase's delays.
@@ -22,9 +22,8 @@ settle (2 s + 1 s per 500 players, at most 6 s), then measures ``--seconds``:
 - origin: HLS requests/s it answered (``salon_hls_requests_total``), its CPU (/proc), and
   ``salon_mixer_late_ticks_total`` (a late tick moves the stream's clock behind the wall
   clock, so it flags a phase whose delays read high);
-- edge: CPU of nginx (master and workers) and varnishd (manager and cache child), per 1,000
-  players; listeners per edge core = (requests/s ÷ 10.4) ÷ edge cores busy; Varnish's hit
-  ratio (``varnishstat``: hits ÷ (hits + misses + hit-for-miss/pass)) and the overall one
+- edge: CPU of nginx (master and workers, the audio cache included), per 1,000 players;
+  listeners per edge core = (requests/s ÷ 10.4) ÷ edge cores busy; the hit ratio
   (1 − origin requests ÷ player requests);
 - the players' own CPU, so what bounds "as many as this box can drive" shows.
 
@@ -320,31 +319,6 @@ async def origin_metrics(url: str) -> dict[str, float]:
     return found
 
 
-VARNISH_COUNTERS = (
-    "cache_hit", "cache_miss", "cache_hitpass", "cache_hitmiss", "busy_sleep", "busy_wakeup",
-    "sess_conn", "threads", "threads_created",
-)  # fmt: skip
-
-
-async def varnish_counters(workdir: Path) -> dict[str, int]:
-    process = await asyncio.create_subprocess_exec(
-        "varnishstat",
-        *("-j", "-n", str(workdir)),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    out, _ = await process.communicate()
-    with contextlib.suppress(ValueError):
-        data = json.loads(out)
-        counters = data.get("counters", data)  # Varnish ≥ 6.5 nests them
-        return {
-            name: int(counters[f"MAIN.{name}"]["value"])
-            for name in VARNISH_COUNTERS
-            if f"MAIN.{name}" in counters
-        }
-    return {}
-
-
 @dataclass
 class Target:
     """Where the players go and what to meter: the origin, and the edge's processes if any."""
@@ -354,7 +328,6 @@ class Target:
     origin_url: str
     origin_pid: int
     edge_pids: list[int] = field(default_factory=list)
-    varnish_workdir: Path | None = None
 
 
 async def idle_cpu_pct(pid: int, seconds: float = IDLE_SECONDS) -> float:
@@ -392,23 +365,21 @@ async def phase(workers: Workers, target: Target, players: int, seconds: float) 
     )
     workers.start(spec, players)
 
-    async def sample() -> tuple[float, dict[str, float], float, list[float], dict[str, int]]:
+    async def sample() -> tuple[float, dict[str, float], float, float]:
         from bench.common import process_cpu_seconds
 
-        varnish = await varnish_counters(target.varnish_workdir) if target.varnish_workdir else {}
         return (
             time.time(),
             await origin_metrics(target.origin_url),
             process_cpu_seconds(target.origin_pid),
-            [tree_cpu_seconds([pid]) for pid in target.edge_pids],  # nginx, varnishd
-            varnish,
+            tree_cpu_seconds(target.edge_pids),  # nginx's master and workers
         )
 
     await asyncio.sleep(max(0.0, window_start - time.time()))
-    t0, origin0, cpu0, edge0, varnish0 = await sample()
+    t0, origin0, cpu0, edge0 = await sample()
     probe0 = probe.requests
     await asyncio.sleep(max(0.0, window_end - time.time()))
-    t1, origin1, cpu1, edge1, varnish1 = await sample()
+    t1, origin1, cpu1, edge1 = await sample()
     probe_requests = probe.requests - probe0
     wall = t1 - t0
     shares = await workers.results(patience=seconds + 60)
@@ -433,11 +404,7 @@ async def phase(workers: Workers, target: Target, players: int, seconds: float) 
     rps = requests / player_window
     # The probe's own requests (straight to the origin) are not the audience's.
     origin_rps = (origin1["hls"] - origin0["hls"] - probe_requests) / wall
-    edge_pcts = [100 * (b - a) / wall for a, b in zip(edge0, edge1, strict=True)]
-    edge_pct = sum(edge_pcts) if target.edge_pids else None
-    varnish = {k: varnish1.get(k, 0) - varnish0.get(k, 0) for k in varnish1}
-    lookups = sum(varnish.get(k, 0) for k in ("cache_hit", "cache_miss", "cache_hitpass"))
-    lookups += varnish.get("cache_hitmiss", 0)
+    edge_pct = 100 * (edge1 - edge0) / wall if target.edge_pids else None
     p50, p99 = histogram_percentile(delays, 50), histogram_percentile(delays, 99)
     parts_due = players * player_window / PART_SECONDS
     result: dict[str, Any] = {
@@ -478,18 +445,9 @@ async def phase(workers: Workers, target: Target, players: int, seconds: float) 
         listeners = rps / REQUESTS_PER_LISTENER_SECOND
         result |= {
             "edge_cpu_pct": round(edge_pct, 1),
-            "nginx_cpu_pct": round(edge_pcts[0], 1),
-            "varnish_cpu_pct": round(edge_pcts[1], 1),
-            # Connections Varnish accepted (from nginx) per second: beyond nginx's upstream
-            # keep-alive pool, each waiting request opens one.
-            "varnish_connections_per_s": round(varnish.get("sess_conn", 0) / wall, 1),
             "edge_cpu_pct_per_1000_players": round(1000 * edge_pct / players, 2),
             "listeners_per_edge_core": round(100 * listeners / edge_pct) if edge_pct else None,
-            "hit_ratio_varnish": round(varnish.get("cache_hit", 0) / lookups, 4)
-            if lookups
-            else None,
             "hit_ratio_overall": round(1 - origin_rps / rps, 4) if rps else None,
-            "varnish": varnish,
         }
     else:
         # App alone: the origin's CPU per listener-second, and so listeners per core. The
@@ -549,10 +507,9 @@ async def live_space(edge: bool) -> Any:
                 )
                 await front.start()
                 # The edge's own processes (private in salon.edge; read-only here).
-                children = [front._nginx, front._varnish]
+                children = [front._nginx]
                 target.edge_pids = [c.process.pid for c in children if c is not None]
                 assert front.runtime is not None
-                target.varnish_workdir = front.runtime / "varnish"
                 target.base_url = front.http_url
             stage = await build_stage(server.url, 1, title="Edge audience")
             async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
@@ -587,9 +544,8 @@ async def one_run(
 
 def progress(label: str, path: str, p: dict[str, Any]) -> None:
     edge = (
-        f", edge {p['edge_cpu_pct']} % CPU (nginx {p['nginx_cpu_pct']}, Varnish "
-        f"{p['varnish_cpu_pct']}, {p['varnish_connections_per_s']} conn/s), hit "
-        f"{p['hit_ratio_overall']} (Varnish {p['hit_ratio_varnish']})"
+        f", edge {p['edge_cpu_pct']} % CPU ({p['listeners_per_edge_core']} listeners per "
+        f"edge core), hit {p['hit_ratio_overall']}"
         if "edge_cpu_pct" in p
         else ""
     )
@@ -653,9 +609,8 @@ FIGURES = (
     "delay_vs_probe_p50_ms", "delay_vs_probe_p99_ms", "probe_delay_p50_ms",
     "errors", "origin_hls_requests_per_s", "origin_cpu_pct", "mixer_late_ticks",
     "mixer_late_ticks_since_start",
-    "players_cpu_pct", "edge_cpu_pct", "nginx_cpu_pct", "varnish_cpu_pct",
-    "varnish_connections_per_s", "edge_cpu_pct_per_1000_players",
-    "listeners_per_edge_core", "hit_ratio_varnish", "hit_ratio_overall",
+    "players_cpu_pct", "edge_cpu_pct", "edge_cpu_pct_per_1000_players",
+    "listeners_per_edge_core", "hit_ratio_overall",
     "origin_cpu_ms_per_listener_second", "listeners_per_origin_core",
     "origin_idle_cpu_pct", "origin_added_cpu_ms_per_listener_second",
     "listeners_per_origin_core_with_the_space",
@@ -710,15 +665,15 @@ def report(result: dict[str, Any]) -> None:
             costs.append(
                 (path, size, cell(row["origin_hls_requests_per_s"], 1),
                  cell(row["origin_cpu_pct"]),
-                 f"{cell(row['edge_cpu_pct'])} = {cell(row['nginx_cpu_pct'])} + "
-                 f"{cell(row['varnish_cpu_pct'])}" if "edge_cpu_pct" in row else "—",
+                 cell(row.get("edge_cpu_pct")),
                  cell(row.get("edge_cpu_pct_per_1000_players"), 1),
                  cell(row.get("listeners_per_edge_core")),
                  cell(row.get("hit_ratio_overall"), 2, 100), cell(row["players_cpu_pct"]),
                  cell(row["mixer_late_ticks_since_start"]))
             )  # fmt: skip
     show(
-        f"Players of one space through the edge (nginx → Varnish) and direct, {seconds:g} s "
+        f"Players of one space through the edge (nginx, its audio cache) and direct, "
+        f"{seconds:g} s "
         f"windows, median (min–max) of {runs} runs: what players got",
         ["path", "players", "req/s", "parts/s got/due", "delay p50 ms", "p99 ms",
          "vs probe p50", "vs probe p99", "errors", "kept up"],
@@ -726,7 +681,7 @@ def report(result: dict[str, Any]) -> None:
     )  # fmt: skip
     show(
         "... and what it cost (CPU in % of one core; 2 cores in all)",
-        ["path", "players", "origin req/s", "origin CPU", "edge CPU = nginx + Varnish",
+        ["path", "players", "origin req/s", "origin CPU", "edge CPU (nginx)",
          "edge CPU /1k players",
          "listeners /edge core", "hit % (1 − origin ÷ players)", "players CPU",
          "late ticks"],

@@ -98,19 +98,19 @@ def edge(
         Path | None,
         typer.Option(help="Rendered configuration, certificate and logs \\[default: VAR_DIR/edge]"),
     ] = None,
-    cache_size: Annotated[str, typer.Option(help="Varnish's memory for audio.")] = "256m",
+    cache_size: Annotated[str, typer.Option(help="The audio cache's memory.")] = "256m",
     listen: Annotated[
         str,
         typer.Option(
             help="The address nginx listens on (0.0.0.0: every interface, as in a "
-            "container). Varnish and a local origin stay on 127.0.0.1."
+            "container). A local origin stays on 127.0.0.1."
         ),
     ] = "127.0.0.1",
 ) -> None:
-    """Run Salon behind its caching edge: the origin on 127.0.0.1, Varnish caching and
-    collapsing its audio, nginx in front (HTTP/1.1, and HTTP/2 over TLS with a self-signed
-    certificate). Ctrl-C stops all three. With --origin (repeated), front those nodes
-    instead: nginx spreads requests over them, Varnish probes each on /healthz."""
+    """Run Salon behind its caching edge: the origin on 127.0.0.1, nginx in front (HTTP/1.1,
+    and HTTP/2 over TLS with a self-signed certificate) caching and collapsing its audio.
+    Ctrl-C stops both. With --origin (repeated), front those nodes instead: nginx spreads
+    requests over them and skips one that does not answer."""
     import uvicorn
 
     from salon.app import create_app
@@ -175,7 +175,7 @@ def edge(
                     if stop.is_set():
                         raise EdgeError("stopped while starting")
                     await asyncio.sleep(0.05)
-            with console.status("Starting Varnish and nginx…"):
+            with console.status("Starting nginx…"):
                 await front.start()
             try:
                 certificate = front.certificate.certificate if front.certificate else "?"
@@ -200,7 +200,7 @@ def edge(
                 if which == "origin":
                     raise EdgeError("the Salon origin stopped by itself")
             finally:
-                with console.status("Stopping nginx and Varnish…"):
+                with console.status("Stopping nginx…"):
                     await front.stop()
         finally:
             origin.should_exit = True
@@ -211,7 +211,7 @@ def edge(
     except EdgeError as exc:
         console.print(f"[red]edge:[/] {exc}")
         raise typer.Exit(code=1) from None
-    console.print("Stopped Salon, Varnish and nginx.")
+    console.print("Stopped Salon and nginx.")
 
 
 def _front(
@@ -224,7 +224,7 @@ def _front(
     settings: Settings,
     listen: str,
 ) -> None:
-    """``salon edge --origin …``: nginx and Varnish in front of nodes running elsewhere."""
+    """``salon edge --origin …``: nginx in front of nodes running elsewhere."""
     from salon.edge import Edge, EdgeError, parse_origins
 
     if not (settings.secret_key or settings.edge_secret_key):
@@ -254,7 +254,7 @@ def _front(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         try:
-            with console.status("Starting Varnish and nginx…"):
+            with console.status("Starting nginx…"):
                 starting = asyncio.ensure_future(front.start())
                 stopping = asyncio.ensure_future(stop.wait())
                 await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -283,7 +283,7 @@ def _front(
             if watching in done:
                 raise EdgeError(f"{watching.result()} stopped by itself; see {front.logs}")
         finally:
-            with console.status("Stopping nginx and Varnish…"):
+            with console.status("Stopping nginx…"):
                 await front.stop()
 
     try:
@@ -291,7 +291,7 @@ def _front(
     except EdgeError as exc:
         console.print(f"[red]edge:[/] {exc}")
         raise typer.Exit(code=1) from None
-    console.print("Stopped Varnish and nginx.")
+    console.print("Stopped nginx.")
 
 
 async def _answering(nodes: Sequence[OriginNode]) -> list[bool]:
@@ -338,7 +338,7 @@ def cluster(
             "\\[default: VAR_DIR/cluster]"
         ),
     ] = None,
-    cache_size: Annotated[str, typer.Option(help="Varnish's memory for audio.")] = "256m",
+    cache_size: Annotated[str, typer.Option(help="The audio cache's memory.")] = "256m",
 ) -> None:
     """Run several Salon nodes on PostgreSQL and Redis behind the caching edge, all on
     127.0.0.1, for trying Salon as several nodes. Ctrl-C stops everything."""
@@ -367,7 +367,7 @@ def cluster(
     except ClusterError as exc:
         console.print(f"[red]cluster:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
-    console.print(f"Cluster {outcome}: its nodes, Varnish and nginx are down.")
+    console.print(f"Cluster {outcome}: its nodes and nginx are down.")
 
 
 @app.command("cluster-clean")
@@ -406,8 +406,8 @@ def cluster_clean(
 
 
 def _edge_origin(config: uvicorn.Config) -> uvicorn.Server:
-    """uvicorn's server, leaving Ctrl-C to ``salon edge`` (which stops nginx and Varnish
-    too, then the origin)."""
+    """uvicorn's server, leaving Ctrl-C to ``salon edge`` (which stops nginx too, then
+    the origin)."""
     import uvicorn
 
     class Origin(uvicorn.Server):

@@ -9,7 +9,7 @@ kept), each node's var directory, the edge's files and every log. ``salon cluste
 
 The nodes are ``salon serve`` child processes (this Python, so ``PYTHONPATH`` carries over),
 each in its own session: a Ctrl-C in the terminal reaches only this process, which stops the
-edge (nginx, then Varnish) and then the nodes, each with SIGTERM and after a grace period
+edge (nginx) and then the nodes, each with SIGTERM and after a grace period
 SIGKILL, so nothing is left running. A lock file keeps two clusters (or a clean) from using
 the same folder at once.
 """
@@ -325,8 +325,8 @@ class Cluster:
 
     async def watch(self, stop: asyncio.Event, say: Callable[[str], None]) -> None:
         """Until ``stop`` is set. A node that exits is reported and left down (the edge
-        routes around it: kill one to watch that); ClusterError when nginx or Varnish stops
-        by itself, or when no node is left."""
+        routes around it: kill one to watch that); ClusterError when nginx stops by
+        itself, or when no node is left."""
         assert self.edge is not None
 
         async def exited(node: Child) -> Child:
@@ -389,7 +389,7 @@ async def start_cluster(plan: ClusterPlan, cluster: Cluster, say: Callable[[str]
     finally:
         for wait in waits:
             wait.cancel()
-    say("Starting Varnish and nginx…")
+    say("Starting nginx…")
     from salon.config import Settings
 
     edge = Edge(
@@ -430,8 +430,8 @@ def summary(cluster: Cluster) -> list[str]:
             f"var {plan.node_directory(number)}, log {node.log}"
         )
     lines += [
-        f"  nginx    {edge.http_url}, {edge.https_url} → every node in turn",
-        f"  Varnish  {edge.varnish_url}, the audio cache → every node, probed on /healthz",
+        f"  nginx    {edge.http_url}, {edge.https_url} → every node in turn; "
+        "the audio cache in its workers",
         f"  edge     configuration and logs in {plan.edge_directory}",
         f"  database {_shown(plan.database_url)} (kept between runs)",
         f"  Redis    {plan.redis_url}, keys {plan.redis_prefix}*",

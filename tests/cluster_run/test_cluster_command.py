@@ -178,8 +178,8 @@ async def test_make_cluster_runs_three_nodes_behind_the_edge_and_stops_cleanly(
                 health = await http.get("/healthz")
                 assert health.status_code == 200, health.text
                 started = descendants(cluster.pid)
-                # Three nodes, nginx's master and workers, varnishd's manager and child.
-                assert len(started) >= 7, started
+                # Three nodes, nginx's master and its workers (at least one).
+                assert len(started) >= 5, started
                 text = read(log)
                 for port in node_ports:
                     assert f"http://127.0.0.1:{port}" in text
@@ -231,7 +231,7 @@ async def test_make_cluster_runs_three_nodes_behind_the_edge_and_stops_cleanly(
                         event = json.loads(await events.recv(decode=True))
                         reactions += event["type"] == "reaction"
 
-                # Its audio through Varnish: one node runs the media, the others forward.
+                # Its audio through the edge's cache: one node runs the media, the others forward.
                 listen = await http.get(f"/api/spaces/{space_id}/listen")
                 assert listen.status_code == 200, listen.text
                 playlist = listen.json()["playlist_url"]
@@ -241,7 +241,7 @@ async def test_make_cluster_runs_three_nodes_behind_the_edge_and_stops_cleanly(
                     assert answer.status_code in (200, 404, 503), answer.text
                     parts = re.findall(r'#EXT-X-PART:.*URI="([^"]+)"', answer.text)
                     await asyncio.sleep(0.2)
-                # Each part is its own object: Varnish fetches them from each node in turn.
+                # Each part is its own object: the cache fetches them from each node in turn.
                 base = playlist.rsplit("/", 1)[0]
                 for name in parts[-6:]:
                     part = await http.get(f"{base}/{name}")

@@ -15,8 +15,8 @@ from salon.edge.render import (
     OriginNode,
     TemplateError,
     fill,
+    parse_size,
     render_nginx,
-    render_varnish,
 )
 
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -27,7 +27,7 @@ def layout(tmp_path: Path, **changes: object) -> EdgeLayout:
         "origins": (OriginNode("127.0.0.1", 8000),),
         "http_port": 8080,
         "https_port": 8443,
-        "varnish_port": 6081,
+        "audio_fetch_port": 6081,
         "edge_secret": SECRET,
         "certificate": tmp_path / "edge.crt",
         "certificate_key": tmp_path / "edge.key",
@@ -49,22 +49,37 @@ def test_nginx_gets_ports_paths_and_the_secret(tmp_path: Path) -> None:
     assert "listen 127.0.0.1:8080;" in text
     assert "listen 127.0.0.1:8443 ssl http2;" in text
     assert "server 127.0.0.1:8000;" in text
-    assert "server 127.0.0.1:6081;" in text
     assert f'secure_link_md5 "$salon_expires.$salon_listener.$salon_space {SECRET}";' in text
     assert "user nobody nogroup;" in text
     assert f"proxy_temp_path {tmp_path}/run/nginx-temp/proxy;" in text
     assert "\nuser " not in render_nginx(layout(tmp_path))
 
 
-def test_varnish_gets_the_origin(tmp_path: Path) -> None:
-    text = render_varnish(layout(tmp_path, origins=(OriginNode("127.0.0.1", 9123),)))
-    assert "{{" not in text
-    text = code(text)
-    assert '.port = "9123";' in text
-    # One node: nowhere else to send, so no probe and no retry.
-    assert "probe" not in text
-    assert "if (bereq.retries < 0) {" in text
-    assert "salon_origins.add_backend(origin1);" in text
+def test_the_audio_cache_is_loaded_sized_and_fetches_from_the_origins(tmp_path: Path) -> None:
+    text = code(render_nginx(layout(tmp_path, audio_cache_bytes=parse_size("64m"))))
+    assert "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;" in text
+    assert "load_module /usr/lib/nginx/modules/ndk_http_module.so;" in text
+    assert 'init_by_lua_block { require("salon_audio") }' in text
+    assert f'require("salon_audio").init({64 * 1024 * 1024}, 6081)' in text
+    assert text.count('content_by_lua_block { require("salon_audio").serve() }') == 2
+    audio_origin = text.split("listen 127.0.0.1:6081;")[1].split("location / {")[0]
+    assert "proxy_pass http://salon_origin;" in audio_origin
+    assert 'proxy_set_header X-Salon-Edge "1";' in audio_origin
+    # One node: nowhere else to send a failed fetch.
+    assert "proxy_next_upstream_tries 1;" in audio_origin
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("256m", 256 * 1024**2), ("1g", 1024**3), ("2048k", 2 * 1024**2)]
+)
+def test_cache_sizes_are_parsed(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["", "12x", "-1m", "1.5g", "256 m"])
+def test_malformed_cache_sizes_are_refused(text: str) -> None:
+    with pytest.raises(TemplateError):
+        parse_size(text)
 
 
 NODES = (OriginNode("127.0.0.1", 8001), OriginNode("10.0.0.2", 8000), OriginNode("[::1]", 8003))
@@ -85,35 +100,13 @@ def test_nginx_lists_every_node_and_skips_a_dead_one(tmp_path: Path) -> None:
     assert "keepalive 64;" in upstream
     assert "keepalive_timeout 4s;" in upstream
     assert "proxy_connect_timeout 3s;" in text
-    assert text.count("proxy_pass http://salon_origin;") == 2
+    # Events, everything else, and the audio cache's fetches (to the next node when one fails).
+    assert text.count("proxy_pass http://salon_origin;") == 3
+    assert "proxy_next_upstream_tries 3;" in text
     # One origin: a plain server line (nginx never skips a group's only server anyway).
     single = code(render_nginx(layout(tmp_path)))
     assert "server 127.0.0.1:8000;" in single
     assert "max_fails" not in single.split("upstream salon_origin {")[1].split("}")[0]
-
-
-def test_varnish_has_a_probed_backend_per_node_behind_a_director(tmp_path: Path) -> None:
-    text = render_varnish(layout(tmp_path, origins=NODES))
-    assert "{{" not in text
-    text = code(text)
-    assert "import directors;" in text
-    probe = text.split("probe salon_healthz {")[1].split("}")[0]
-    assert '.url = "/healthz";' in probe
-    assert ".interval = 1s;" in probe
-    assert ".window = 3;" in probe
-    assert ".threshold = 2;" in probe
-    for index, (host, port) in enumerate(
-        [("127.0.0.1", 8001), ("10.0.0.2", 8000), ("::1", 8003)], start=1
-    ):
-        backend = text.split(f"backend origin{index} {{")[1].split("}")[0]
-        assert f'.host = "{host}";' in backend
-        assert f'.port = "{port}";' in backend
-        assert ".probe = salon_healthz;" in backend
-        assert ".first_byte_timeout = 30s;" in backend
-        assert f"salon_origins.add_backend(origin{index});" in text
-    assert "new salon_origins = directors.round_robin();" in text
-    assert "set req.backend_hint = salon_origins.backend();" in text
-    assert "if (bereq.retries < 2) {" in text
 
 
 @pytest.mark.parametrize(
@@ -144,6 +137,7 @@ def test_malformed_origins_are_refused(text: str) -> None:
         {"edge_secret": "a$b" * 8},
         {"edge_secret": "has space " * 3},
         {"http_port": 8443},
+        {"audio_fetch_port": 8080},
         {"origins": (OriginNode("127.0.0.1", 70000),)},
         {"origins": (OriginNode("127.0.0.1", 8080),)},
         {"origins": (OriginNode("127.0.0.1", 8001), OriginNode("127.0.0.1", 8001))},
@@ -151,6 +145,8 @@ def test_malformed_origins_are_refused(text: str) -> None:
         {"origins": (OriginNode('a"b', 8001),)},
         {"logs": Path("/tmp/with space")},
         {"worker_user": "nobody; daemon on"},
+        {"audio_cache_bytes": 1024},
+        {"lua_modules": Path("/usr/lib/with space")},
     ],
 )
 def test_unsafe_values_are_refused(tmp_path: Path, changes: dict[str, object]) -> None:
@@ -174,13 +170,10 @@ def test_certificate_for_loopback_kept_while_valid(tmp_path: Path) -> None:
     assert again.certificate.read_bytes() == files.certificate.read_bytes()
 
 
-def test_nginx_can_listen_on_every_interface_while_varnish_stays_on_loopback(
-    tmp_path: Path,
-) -> None:
+def test_nginx_can_listen_on_every_interface(tmp_path: Path) -> None:
     text = render_nginx(layout(tmp_path, listen="0.0.0.0"))
     assert "listen 0.0.0.0:8080;" in text
     assert "listen 0.0.0.0:8443 ssl http2;" in text
-    assert "server 127.0.0.1:6081;" in text
     edge = Edge(
         origins=["node1:8000"],
         listen="0.0.0.0",

@@ -24,7 +24,7 @@ MP4 = "video/mp4"
 IMMUTABLE_SECONDS = 31536000
 PLAYLIST_CACHE = "no-cache"
 BLOCKED_CACHE = "public, max-age=6"
-#: The header the shipped edge (Varnish) adds to the requests it sends this origin.
+#: The header the shipped edge's audio cache adds to the requests it sends this origin.
 EDGE_HEADER = "x-salon-edge"
 
 _MEDIA = re.compile(r"^(?:seg(\d+)|part(\d+)\.(\d+))\.m4s$")

@@ -1,15 +1,14 @@
 """The caching edge: nginx (TLS, HTTP/2, routing, the WebSocket, the ticketed-audio credential
-check, CORS) in front of Varnish (the audio cache, collapsing requests) in front of the Salon
-origin: one node, or several that each answer any request. ``salon edge``, ``salon cluster``
-and the edge tests start it with :class:`Edge`.
+check, CORS, and the audio cache collapsing requests, in Lua) in front of the Salon origin:
+one node, or several that each answer any request. ``salon edge``, ``salon cluster`` and the
+edge tests start it with :class:`Edge`.
 
-Configuration templates live in ``deploy/nginx/salon.conf`` and ``deploy/varnish/salon.vcl``;
-see ``deploy/README.md``.
+The configuration template is ``deploy/nginx/salon.conf``, with the audio cache beside it in
+``deploy/nginx/salon_audio.lua``; see ``deploy/README.md``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import socket
 import tempfile
@@ -23,16 +22,16 @@ from salon.edge.processes import (
     Child,
     EdgeError,
     give_to_worker,
+    lua_paths,
     start_nginx,
-    start_varnish,
     worker_user,
 )
 from salon.edge.render import (
     EdgeLayout,
     OriginNode,
     TemplateError,
+    parse_size,
     render_nginx,
-    render_varnish,
 )
 
 __all__ = ["Edge", "EdgeError", "EdgeLayout", "OriginNode", "free_port", "parse_origins"]
@@ -74,18 +73,18 @@ def _write_private(path: Path, text: str) -> None:
 
 
 class Edge:
-    """nginx and Varnish in front of a Salon origin on 127.0.0.1:``origin_port``, or in front
-    of several nodes (``origins``: ``HOST:PORT`` each; any node answers any request).
+    """nginx in front of a Salon origin on 127.0.0.1:``origin_port``, or in front of several
+    nodes (``origins``: ``HOST:PORT`` each; any node answers any request).
 
     ``async with Edge(...) as edge:`` renders the configuration into ``directory`` (with a
     self-signed certificate under ``directory/tls``, logs under ``directory/logs``), starts
-    Varnish on ``varnish_port`` (a free one by default) and nginx on ``http_port`` (HTTP/1.1)
-    and ``https_port`` (HTTP/2 and HTTP/1.1 over TLS), all on 127.0.0.1 (nginx on ``listen``
-    if given, e.g. 0.0.0.0 in a container), and stops both on exit. It reports the listeners
+    nginx on ``http_port`` (HTTP/1.1) and ``https_port`` (HTTP/2 and HTTP/1.1 over TLS) on
+    127.0.0.1 (on ``listen`` if given, e.g. 0.0.0.0 in a container), its workers holding the
+    audio cache (``cache_size`` among them), and stops it on exit. It reports the listeners
     nginx counted to one node (the next one if that fails). Runtime state (pid file, nginx's
-    temporary files, Varnish's work directory) lives in a fresh directory under the system's
-    temporary directory, removed on exit, so that nginx's workers (``nobody`` when started as
-    root) and Varnish's (``vcache``) can reach it whatever ``directory``'s permissions are.
+    temporary files) lives in a fresh directory under the system's temporary directory,
+    removed on exit, so that nginx's workers (``nobody`` when started as root) can reach it
+    whatever ``directory``'s permissions are.
     """
 
     def __init__(
@@ -97,7 +96,6 @@ class Edge:
         https_port: int = 8443,
         directory: Path,
         edge_secret: str,
-        varnish_port: int | None = None,
         cache_size: str = "256m",
         access_log: bool = False,
         report_every: float = REPORT_EVERY_SECONDS,
@@ -110,20 +108,20 @@ class Edge:
         )
         self.http_port = http_port
         self.https_port = https_port
-        self.varnish_port = varnish_port
+        #: The audio cache's fetching server, on 127.0.0.1 (a free port, chosen at start).
+        self.audio_fetch_port: int | None = None
         # Absolute: nginx resolves relative paths against its prefix, not the working directory.
         self.directory = Path(directory).resolve()
         self._edge_secret = edge_secret
         self.cache_size = cache_size
         self.access_log = access_log
-        #: Where Varnish listens, and the address this machine reaches nginx at.
+        #: The address this machine reaches nginx at when it listens on every interface.
         self.host = "127.0.0.1"
         #: Where nginx listens: 127.0.0.1, or e.g. 0.0.0.0 in a container.
         self.listen = listen
         self.runtime: Path | None = None
         self.certificate: CertificateFiles | None = None
         self._nginx: Child | None = None
-        self._varnish: Child | None = None
         self.report_every = report_every
         self.reporter: ListenerReporter | None = None
 
@@ -141,10 +139,6 @@ class Edge:
         return f"https://{self.nginx_host}:{self.https_port}"
 
     @property
-    def varnish_url(self) -> str:
-        return f"http://{self.host}:{self.varnish_port}"
-
-    @property
     def origin_port(self) -> int:
         """The first origin node's port (the only one's, for a single local origin)."""
         return self.origins[0].port
@@ -154,12 +148,20 @@ class Edge:
         return self.directory / "logs"
 
     def layout(self, runtime: Path, certificate: CertificateFiles) -> EdgeLayout:
-        assert self.varnish_port is not None
+        assert self.audio_fetch_port is not None
+        modules, resty = lua_paths()
+        try:
+            cache_bytes = parse_size(self.cache_size)
+        except TemplateError as exc:
+            raise EdgeError(str(exc)) from None
         return EdgeLayout(
             origins=self.origins,
             http_port=self.http_port,
             https_port=self.https_port,
-            varnish_port=self.varnish_port,
+            audio_fetch_port=self.audio_fetch_port,
+            lua_modules=modules,
+            resty_dir=resty,
+            audio_cache_bytes=cache_bytes,
             edge_secret=self._edge_secret,
             certificate=certificate.certificate,
             certificate_key=certificate.key,
@@ -171,9 +173,7 @@ class Edge:
         )
 
     async def start(self) -> None:
-        if self.varnish_port is None:
-            self.varnish_port = free_port(self.host)
-        check_free(self.host, self.varnish_port)
+        self.audio_fetch_port = free_port(self.host)
         for port in (self.http_port, self.https_port):
             check_free(self.listen, port)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -184,27 +184,12 @@ class Edge:
             self.runtime.chmod(0o755)
             layout = self.layout(self.runtime, self.certificate)
             try:
-                nginx_conf, vcl = render_nginx(layout), render_varnish(layout)
+                nginx_conf = render_nginx(layout)
             except TemplateError as exc:
                 raise EdgeError(str(exc)) from None
             give_to_worker(layout.temp)
             config = self.directory / "nginx.conf"
             _write_private(config, nginx_conf)
-            # varnishd reads its VCL as its own user (``varnish``, when started as root): it
-            # holds no secret, and lives where that user can reach it. A copy to read beside
-            # nginx.conf.
-            vcl_path = self.runtime / "salon.vcl"
-            vcl_path.write_text(vcl)
-            vcl_path.chmod(0o644)
-            (self.directory / "salon.vcl").write_text(vcl)
-            self._varnish = await start_varnish(
-                vcl=vcl_path,
-                workdir=self.runtime / "varnish",
-                log=self.logs / "varnishd.log",
-                host=self.host,
-                port=self.varnish_port,
-                storage=f"malloc,{self.cache_size}",
-            )
             self._nginx = await start_nginx(
                 config=config,
                 prefix=self.runtime,
@@ -225,9 +210,8 @@ class Edge:
             raise
 
     async def stop(self) -> None:
-        """Stop nginx, then Varnish; remove the runtime directory. Safe to call twice."""
+        """Stop nginx; remove the runtime directory. Safe to call twice."""
         nginx, self._nginx = self._nginx, None
-        varnish, self._varnish = self._varnish, None
         reporter, self.reporter = self.reporter, None
         if reporter is not None:
             await reporter.stop()
@@ -235,28 +219,21 @@ class Edge:
             if nginx is not None:
                 await nginx.stop()
         finally:
-            if varnish is not None:
-                await varnish.stop()
             if self.runtime is not None:
                 shutil.rmtree(self.runtime, ignore_errors=True)
                 self.runtime = None
 
     async def wait(self) -> str:
-        """Wait until nginx or Varnish exits by itself; return which one (for a message)."""
-        children = [c for c in (self._nginx, self._varnish) if c is not None]
-        if not children:
+        """Wait until nginx exits by itself; return its name (for a message)."""
+        nginx = self._nginx
+        if nginx is None:
             raise EdgeError("the edge is not running")
-        waits = {asyncio.ensure_future(c.process.wait()): c.name for c in children}
-        try:
-            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for future in waits:
-                future.cancel()
-        return waits[done.pop()]
+        await nginx.process.wait()
+        return nginx.name
 
     @property
     def running(self) -> bool:
-        return all(c is not None and c.running for c in (self._nginx, self._varnish))
+        return self._nginx is not None and self._nginx.running
 
     async def __aenter__(self) -> Edge:
         await self.start()

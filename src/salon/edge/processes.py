@@ -1,9 +1,9 @@
-"""Starting and stopping the edge's two servers, nginx and varnishd, as child processes.
+"""Starting and stopping the edge's server, nginx (with its Lua module), as a child process.
 
-Each runs in the foreground (nginx ``-g "daemon off;"``, varnishd ``-F``) in its own session,
-so a Ctrl-C in the terminal reaches only the ``salon`` process, which stops them in order.
-Starting waits until the server answers an HTTP request (not merely until its port is bound:
-both bind before their workers serve), and fails with the tail of the server's log.
+It runs in the foreground (``-g "daemon off;"``) in its own session, so a Ctrl-C in the
+terminal reaches only the ``salon`` process, which stops it. Starting waits until nginx
+answers an HTTP request (not merely until its port is bound: it binds before its workers
+serve), and fails with the tail of its log.
 """
 
 from __future__ import annotations
@@ -19,8 +19,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-#: Where Debian puts nginx and varnishd (not on an ordinary user's PATH).
+#: Where Debian puts nginx (not on an ordinary user's PATH).
 _SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
+#: Where Debian puts nginx's dynamic modules, and Lua libraries (lua-resty-core).
+_NGINX_MODULES = (Path("/usr/lib/nginx/modules"), Path("/usr/share/nginx/modules"))
+_LUA_LIBRARIES = (Path("/usr/share/lua/5.1"), Path("/usr/local/share/lua/5.1"))
+#: What the audio cache needs, in Debian's packages.
+LUA_PACKAGES = "libnginx-mod-http-lua lua-resty-core lua-resty-lrucache"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 
@@ -38,6 +43,19 @@ def executable(name: str, package: str) -> str:
             f"{name} is not installed: apt-get install {package} (`make edge` does it as root)"
         )
     return found
+
+
+def lua_paths() -> tuple[Path, Path]:
+    """The directory of nginx's Lua module (and the NDK beside it) and the one holding
+    ``resty/core.lua``; an EdgeError saying how to install them when missing."""
+    modules = next((d for d in _NGINX_MODULES if (d / "ngx_http_lua_module.so").is_file()), None)
+    resty = next((d for d in _LUA_LIBRARIES if (d / "resty" / "core.lua").is_file()), None)
+    if modules is None or resty is None:
+        raise EdgeError(
+            f"nginx's Lua module is not installed: apt-get install {LUA_PACKAGES} "
+            "(`make edge` does it as root)"
+        )
+    return modules, resty
 
 
 def worker_user() -> str | None:
@@ -95,7 +113,7 @@ class Child:
                 await self.process.wait()
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
-                # The whole session: varnishd's manager and its cache child.
+                # The whole session: nginx's master and its workers.
                 os.killpg(self.process.pid, signal.SIGKILL)
             await self.process.wait()
 
@@ -180,36 +198,5 @@ async def start_nginx(
     argv = [nginx, "-p", f"{prefix}/", "-c", str(config), "-e", str(error_log)]
     await _check([*argv, "-t", "-q", "-g", "daemon off;"], "nginx refused its configuration")
     child = await spawn("nginx", [*argv, "-g", "daemon off;"], error_log)
-    await wait_until_serving(child, host, port, patience)
-    return child
-
-
-async def start_varnish(
-    *,
-    vcl: Path,
-    workdir: Path,
-    log: Path,
-    host: str,
-    port: int,
-    storage: str = "malloc,256m",
-    patience: float = START_TIMEOUT,
-) -> Child:
-    """varnishd in the foreground with ``vcl``, listening on host:port only; returns when it
-    answers HTTP."""
-    varnishd = executable("varnishd", "varnish")
-    argv = [
-        varnishd,
-        "-F",
-        *("-n", str(workdir)),
-        *("-a", f"{host}:{port}"),
-        *("-f", str(vcl)),
-        *("-s", storage),
-        # The management console on loopback only (varnishadm -n WORKDIR finds it).
-        *("-T", "127.0.0.1:0"),
-        # Below uvicorn's 5 s keep-alive: never reuse a connection the origin closed.
-        *("-p", "backend_idle_timeout=4"),
-        *("-p", "syslog_cli_traffic=off"),
-    ]
-    child = await spawn("varnishd", argv, log)
     await wait_until_serving(child, host, port, patience)
     return child

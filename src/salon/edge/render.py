@@ -1,11 +1,11 @@
-"""Rendering the edge's configuration: ``deploy/nginx/salon.conf`` and
-``deploy/varnish/salon.vcl`` with the origin nodes, ports, paths and the edge secret filled in.
+"""Rendering the edge's configuration: ``deploy/nginx/salon.conf`` with the origin nodes, ports,
+paths, the audio cache's size and the edge secret filled in.
 
 Pure: text in, text out. The templates mark each value as ``{{ name }}``; rendering refuses a
 template that names a value it was not given, and a value that would change the meaning of
-the file around it (a quote, a ``$``, a brace, a semicolon or white space). The lists that
-depend on how many origin nodes there are (nginx's ``server`` lines, Varnish's backends and
-its director) are written here, from values checked the same way.
+the file around it (a quote, a ``$``, a brace, a semicolon or white space). The list that
+depends on how many origin nodes there are (nginx's ``server`` lines) is written here, from
+values checked the same way.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from pathlib import Path
 #: The repository's deploy/ directory (src/salon/edge/render.py → the repository root).
 DEPLOY_DIR = Path(__file__).resolve().parents[3] / "deploy"
 NGINX_TEMPLATE = DEPLOY_DIR / "nginx" / "salon.conf"
-VARNISH_TEMPLATE = DEPLOY_DIR / "varnish" / "salon.vcl"
+#: The audio cache (``salon_audio.lua``) lives beside the template.
+LUA_DIR = NGINX_TEMPLATE.parent
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 #: What a value may hold: no quote, $, brace, semicolon, backslash or white space.
@@ -34,28 +35,19 @@ _HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,4
 UPSTREAM_MAX_FAILS = 1
 UPSTREAM_FAIL_TIMEOUT = "5s"
 
-#: Varnish: with several nodes each is probed on /healthz every second; two failures out of
-#: the last three take it out (about 2 s after it dies), two successes bring it back.
-VARNISH_PROBE = """probe salon_healthz {
-    .url = "/healthz";
-    .interval = 1s;
-    .timeout = 1s;
-    .window = 3;
-    .threshold = 2;
-    # Counted as up from the start, so the edge serves the moment it is up.
-    .initial = 2;
-}"""
-#: Varnish's backend for one node (with a probe line when there are several).
-VARNISH_BACKEND = """backend {name} {{
-    .host = "{host}";
-    .port = "{port}";
-    .connect_timeout = 2s;
-    # Blocking reloads wait at the origin for the next part (a few seconds at most).
-    .first_byte_timeout = 30s;
-    .between_bytes_timeout = 10s;{probe}
-}}"""
-#: How many other nodes Varnish tries when one does not answer (most: 2).
-MAX_BACKEND_RETRIES = 2
+#: How many other nodes the audio cache's fetch tries when one does not answer (most: 2).
+MAX_ORIGIN_RETRIES = 2
+#: The sizes ``--cache-size`` takes: bytes, or a number with k, m or g.
+_SIZE = re.compile(r"^([0-9]{1,12})([kKmMgG]?)$")
+
+
+def parse_size(text: str) -> int:
+    """``256m`` → 268435456; TemplateError for anything else."""
+    match = _SIZE.match(text.strip())
+    if not match:
+        raise TemplateError(f"{text!r} is not a size (bytes, or a number with k, m or g)")
+    number, unit = int(match.group(1)), match.group(2).lower()
+    return number * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
 
 
 class TemplateError(ValueError):
@@ -88,11 +80,6 @@ class OriginNode:
         if not 1 <= self.port <= 65535:
             raise TemplateError(f"{self.port} is not a TCP port")
 
-    @property
-    def bare_host(self) -> str:
-        """The host without an IPv6 address's brackets (as Varnish wants it)."""
-        return self.host.strip("[]")
-
     def __str__(self) -> str:
         return f"{self.host}:{self.port}"
 
@@ -121,7 +108,8 @@ class EdgeLayout:
     origins: tuple[OriginNode, ...]
     http_port: int
     https_port: int
-    varnish_port: int
+    #: Where nginx's audio cache sends its fetches (a server of its own, on 127.0.0.1).
+    audio_fetch_port: int
     edge_secret: str
     certificate: Path
     certificate_key: Path
@@ -130,7 +118,11 @@ class EdgeLayout:
     #: Runtime state: nginx's pid file and temporary directories (writable by its workers).
     runtime: Path
     listen: str = "127.0.0.1"
-    varnish_host: str = "127.0.0.1"
+    #: Where Debian's nginx Lua module (and the NDK it needs) and lua-resty-core live.
+    lua_modules: Path = Path("/usr/lib/nginx/modules")
+    resty_dir: Path = Path("/usr/share/lua/5.1")
+    #: The audio cache's memory, shared out among nginx's workers.
+    audio_cache_bytes: int = 256 * 1024**2
     #: ``user nobody nogroup;`` when the master runs as root; empty otherwise.
     worker_user: str | None = None
     workers: str = "auto"
@@ -152,13 +144,15 @@ class EdgeLayout:
             origin.check()
         if len(set(self.origins)) != len(self.origins):
             raise TemplateError("an origin is named twice")
-        for port in (self.http_port, self.https_port, self.varnish_port):
+        for port in (self.http_port, self.https_port, self.audio_fetch_port):
             if not 1 <= port <= 65535:
                 raise TemplateError(f"{port} is not a TCP port")
-        own = {self.http_port, self.https_port, self.varnish_port}
+        own = {self.http_port, self.https_port, self.audio_fetch_port}
         if len(own) != 3:
-            raise TemplateError("the Varnish, HTTP and HTTPS ports must all differ")
-        local = {self.listen, self.varnish_host, "127.0.0.1", "localhost"}
+            raise TemplateError("the HTTP, HTTPS and audio fetch ports must all differ")
+        if not 1024**2 <= self.audio_cache_bytes <= 1024**4:
+            raise TemplateError("the audio cache's size must be between 1m and 1024g")
+        local = {self.listen, "127.0.0.1", "localhost"}
         for origin in self.origins:
             if origin.host in local and origin.port in own:
                 raise TemplateError(
@@ -183,7 +177,12 @@ def nginx_values(layout: EdgeLayout) -> dict[str, str]:
         "http_port": layout.http_port,
         "https_port": layout.https_port,
         "listen": layout.listen,
-        "varnish": f"{layout.varnish_host}:{layout.varnish_port}",
+        "lua_modules": layout.lua_modules,
+        "lua_dir": LUA_DIR,
+        "resty_dir": layout.resty_dir,
+        "audio_cache_bytes": layout.audio_cache_bytes,
+        "audio_fetch_port": layout.audio_fetch_port,
+        "origin_tries": 1 + min(len(layout.origins) - 1, MAX_ORIGIN_RETRIES),
         "certificate": layout.certificate,
         "certificate_key": layout.certificate_key,
         "logs": layout.logs,
@@ -217,36 +216,7 @@ def nginx_values(layout: EdgeLayout) -> dict[str, str]:
     return rendered
 
 
-def varnish_values(layout: EdgeLayout) -> dict[str, str]:
-    """The backends (one per node, probed when there are several), the director's list,
-    and how many other nodes a failed fetch tries."""
-    layout.check()
-    several = len(layout.origins) > 1
-    names = [f"origin{index}" for index in range(1, len(layout.origins) + 1)]
-    backends = [
-        VARNISH_BACKEND.format(
-            name=name,
-            host=_safe("origin host", origin.bare_host),
-            port=_safe("origin port", origin.port),
-            probe="\n    .probe = salon_healthz;" if several else "",
-        )
-        for name, origin in zip(names, layout.origins, strict=True)
-    ]
-    return {
-        "origin": " ".join(str(o) for o in layout.origins),
-        "backends": "\n\n".join([VARNISH_PROBE, *backends] if several else backends),
-        "director_backends": "\n    ".join(f"salon_origins.add_backend({name});" for name in names),
-        "backend_retries": str(min(len(layout.origins) - 1, MAX_BACKEND_RETRIES)),
-    }
-
-
 def render_nginx(layout: EdgeLayout, template: str | None = None) -> str:
     """nginx's configuration for ``layout`` (from ``deploy/nginx/salon.conf`` by default)."""
     text = NGINX_TEMPLATE.read_text() if template is None else template
     return fill(text, nginx_values(layout))
-
-
-def render_varnish(layout: EdgeLayout, template: str | None = None) -> str:
-    """Varnish's VCL for ``layout`` (from ``deploy/varnish/salon.vcl`` by default)."""
-    text = VARNISH_TEMPLATE.read_text() if template is None else template
-    return fill(text, varnish_values(layout))
