@@ -1,6 +1,6 @@
 """Listening to a ticketed space through the caching edge, in Chromium, over HTTPS and HTTP/2.
 
-One server (audio credentials live 10 s) and one edge (nginx + Varnish) in front of it. The
+One server (audio credentials live 10 s) and one edge (nginx, its audio cache) in front of it. The
 host signs up, sells tickets, starts the space and speaks a 440 Hz tone over WHIP, keeping its
 event stream; a buyer pays on the test checkout page, listens through the edge and hears the
 tone. Then, after 3 s to settle, for 40 s while the web client renews the credential (at 70 %

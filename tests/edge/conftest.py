@@ -1,5 +1,5 @@
 """One stack for every edge test (session-scoped, one event loop): the origin as a child
-process, Varnish and nginx in front on free loopback ports."""
+process, nginx (its audio cache in Lua) in front on free loopback ports."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The edge tests' stack: the Salon origin as a child process, nginx and Varnish in front
-(``salon.edge.Edge``), and accounts made through the edge."""
+"""The edge tests' stack: the Salon origin as a child process, nginx (its audio cache in Lua)
+in front (``salon.edge.Edge``), and accounts made through the edge."""
 
 from __future__ import annotations
 

@@ -19,8 +19,8 @@ from tests.edge.viewers import Viewer, origin_connections
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 VIEWERS = 300
-#: nginx keeps ≤ 64 idle connections to the origin and Varnish opens one per fetch in flight
-#: (collapsed: about one per object being published), whatever the audience.
+#: nginx keeps ≤ 64 idle connections to the origin, and its audio cache's fetches are about
+#: one per object being published per worker (collapsed), whatever the audience.
 MAX_ORIGIN_CONNECTIONS = 40
 
 
