@@ -61,7 +61,7 @@ class Node:
             if name.startswith("missing"):
                 return JSONResponse({"detail": "no such part"}, status_code=404)
             return Response(
-                b"\x00" * 64,
+                b"\x00" * (300_000 if name.startswith("big") else 64),
                 media_type="video/mp4",
                 headers={
                     "X-Node": self.name,
@@ -288,6 +288,34 @@ async def test_the_audio_cache_collapses_shares_and_refuses_what_it_should(
         assert time.monotonic() - began < 5
         # What the cache holds is still served.
         assert (await http.get(path)).status_code == 200
+
+
+async def test_the_audio_cache_drops_its_oldest_objects_past_its_size(tmp_path: Path) -> None:
+    async with (
+        nodes("a") as (a,),
+        Edge(
+            origins=[a.address],
+            http_port=free_port(),
+            https_port=free_port(),
+            directory=tmp_path / "edge",
+            edge_secret=EDGE_SECRET,
+            cache_size="1m",  # shared out among nginx's workers: ≤ 1 MiB each
+        ) as edge,
+        # One connection: every request reaches the same worker.
+        httpx.AsyncClient(
+            base_url=edge.http_url, timeout=10, limits=httpx.Limits(max_connections=1)
+        ) as http,
+    ):
+        names = [f"big{index}.m4s" for index in range(4)]  # 4 × 300 kB > 1 MiB
+        for name in names:
+            assert (await http.get(f"/api/spaces/origins/hls/{name}")).status_code == 200
+        newest = await http.get(f"/api/spaces/origins/hls/{names[-1]}")
+        assert newest.headers["x-cache"] == "hit"
+        oldest = await http.get(f"/api/spaces/origins/hls/{names[0]}")
+        assert oldest.headers["x-cache"] == "miss"
+        assert len(oldest.content) == 300_000
+        assert a.audio_requests[names[0]] == 2
+        assert a.audio_requests[names[-1]] == 1
 
 
 async def test_listener_counts_go_to_one_node_then_to_the_next(tmp_path: Path) -> None:
