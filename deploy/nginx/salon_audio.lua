@@ -35,8 +35,9 @@ local M = {}
 local FETCH_HOST, fetch_port = "127.0.0.1", nil
 local WAIT_SECONDS = 35 -- past the origin proxy's connect (3 s) and read (30 s) timeouts
 local MAX_TTL = 3600
--- The origin's headers (kept by their lower-case names) a cached answer does not repeat: hop-by-hop ones, those nginx writes
--- itself (CORS on audio included), and cookies (the answer is everyone's).
+-- The origin's headers (kept by their lower-case names) that a cached answer does not repeat:
+-- hop-by-hop ones, those nginx writes itself (CORS on audio included), and cookies (the
+-- answer is everyone's).
 local NOT_KEPT = {
     ["connection"] = true, ["keep-alive"] = true, ["transfer-encoding"] = true,
     ["content-length"] = true, ["date"] = true, ["server"] = true, ["set-cookie"] = true,

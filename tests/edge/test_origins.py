@@ -267,6 +267,13 @@ async def test_the_audio_cache_collapses_shares_and_refuses_what_it_should(
         await http.get("/api/spaces/origins/hls/live.m3u8?junk=2&_HLS_msn=3&_HLS_part=1")
         assert a.audio_requests["live.m3u8"] == 1
 
+        # A name no audio has (here an escaped space, which the cache would put in its own
+        # request line) does not reach the cache: it goes to the origin as it is.
+        odd = await http.get("/api/spaces/origins/hls/a%20HTTP%0D%0A.m4s")
+        assert odd.status_code == 200
+        assert "x-cache" not in odd.headers
+        assert a.audio_requests["a HTTP\r\n.m4s"] == 1
+
         # An error is shared briefly (0.5 s), then asked again.
         missing = [await http.get("/api/spaces/origins/hls/missing.m4s") for _ in range(3)]
         assert [r.status_code for r in missing] == [404, 404, 404]
