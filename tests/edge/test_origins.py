@@ -140,6 +140,18 @@ async def nodes(*names: str) -> AsyncIterator[list[Node]]:
             await node.stop()
 
 
+def front(tmp_path: Path, *origins: str, **options: Any) -> Edge:
+    """The edge in front of ``origins``, on free ports, its files under ``tmp_path``."""
+    return Edge(
+        origins=list(origins),
+        http_port=free_port(),
+        https_port=free_port(),
+        directory=tmp_path / "edge",
+        edge_secret=EDGE_SECRET,
+        **options,
+    )
+
+
 async def until(check: Callable[[], bool], *, within: float, what: str) -> float:
     """Poll ``check`` until it holds (every 0.1 s); how long it took. Fails after ``within``."""
     began = time.monotonic()
@@ -168,13 +180,7 @@ def audio_paths(count: int, tag: str) -> list[str]:
 async def test_requests_spread_over_every_node_and_a_dead_one_is_skipped(tmp_path: Path) -> None:
     async with (
         nodes("a", "b", "c") as (a, b, c),
-        Edge(
-            origins=[a.address, b.address, c.address],
-            http_port=free_port(),
-            https_port=free_port(),
-            directory=tmp_path / "edge",
-            edge_secret=EDGE_SECRET,
-        ) as edge,
+        front(tmp_path, a.address, b.address, c.address) as edge,
         httpx.AsyncClient(base_url=edge.http_url, timeout=10) as http,
     ):
         # The audio cache's fetches and the rest, through nginx's round robin: all three nodes.
@@ -216,13 +222,7 @@ async def test_the_audio_cache_collapses_shares_and_refuses_what_it_should(
 ) -> None:
     async with (
         nodes("a") as (a,),
-        Edge(
-            origins=[a.address],
-            http_port=free_port(),
-            https_port=free_port(),
-            directory=tmp_path / "edge",
-            edge_secret=EDGE_SECRET,
-        ) as edge,
+        front(tmp_path, a.address) as edge,
         httpx.AsyncClient(
             base_url=edge.http_url, timeout=10, limits=httpx.Limits(max_connections=200)
         ) as http,
@@ -300,14 +300,8 @@ async def test_the_audio_cache_collapses_shares_and_refuses_what_it_should(
 async def test_the_audio_cache_drops_its_oldest_objects_past_its_size(tmp_path: Path) -> None:
     async with (
         nodes("a") as (a,),
-        Edge(
-            origins=[a.address],
-            http_port=free_port(),
-            https_port=free_port(),
-            directory=tmp_path / "edge",
-            edge_secret=EDGE_SECRET,
-            cache_size="1m",  # shared out among nginx's workers: ≤ 1 MiB each
-        ) as edge,
+        # 1 MiB, shared out among nginx's workers: at most that each.
+        front(tmp_path, a.address, cache_size="1m") as edge,
         # One connection: every request reaches the same worker.
         httpx.AsyncClient(
             base_url=edge.http_url, timeout=10, limits=httpx.Limits(max_connections=1)
@@ -328,14 +322,7 @@ async def test_the_audio_cache_drops_its_oldest_objects_past_its_size(tmp_path: 
 async def test_listener_counts_go_to_one_node_then_to_the_next(tmp_path: Path) -> None:
     async with (
         nodes("a", "b") as (a, b),
-        Edge(
-            origins=[a.address, b.address],
-            http_port=free_port(),
-            https_port=free_port(),
-            directory=tmp_path / "edge",
-            edge_secret=EDGE_SECRET,
-            report_every=0.3,
-        ) as edge,
+        front(tmp_path, a.address, b.address, report_every=0.3) as edge,
         httpx.AsyncClient(base_url=edge.http_url, timeout=10) as http,
     ):
 
