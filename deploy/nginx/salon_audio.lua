@@ -1,12 +1,10 @@
 -- Salon's audio cache, inside each nginx worker (deploy/nginx/salon.conf loads it).
 --
 -- Every audio request (a space's live LL-HLS or its replay) is answered from a table of
--- objects this worker holds. The first request for an object not held fetches it from the
--- origin: a plain HTTP/1.0 request over a cosocket (subrequests are not allowed under
--- HTTP/2) to this nginx's own loopback server, which proxies it to the origin nodes with
--- nginx's upstream failover (deploy/nginx/salon.conf); every
--- other request for the same object meanwhile waits on that fetch's semaphore and is woken
--- the moment it lands. A blocking playlist reload or a preload-hinted part at the live edge
+-- objects this worker holds. The first request for an object not held fetches it from an
+-- origin node (a plain HTTP/1.0 request over a cosocket: nginx allows no subrequest under
+-- HTTP/2); every other request for the same object meanwhile waits on that fetch's
+-- semaphore and is woken the moment it lands. A blocking playlist reload or a preload-hinted part at the live edge
 -- therefore costs the origin one request per worker, whatever the audience, and costs the
 -- edge one HTTP hop and no thread switch (waiting is a parked coroutine in the worker's own
 -- event loop).
@@ -20,6 +18,13 @@
 --     (the waiters of that one fetch still share it).
 -- The objects of a worker hold at most its share of the cache's size (`init`): past it the
 -- oldest are dropped first, and expired ones are swept every second.
+--
+-- The nodes: each fetch goes to the next node in turn among those up; one that refuses or
+-- drops the connection is passed over for the next (two more at most). With several nodes,
+-- worker 0 asks each for GET /healthz every second (1 s to answer 200): a node is up while
+-- at least 2 of its last 3 answers were good (so it is out ~2 s after it dies or loses its
+-- database, and back after two good ones), counted up at start. The verdicts live in the
+-- shared dict salon_nodes, for every worker. A single node is never probed.
 
 local semaphore = require "ngx.semaphore"
 
@@ -32,8 +37,11 @@ local say = ngx.print
 
 local M = {}
 
-local FETCH_HOST, fetch_port = "127.0.0.1", nil
-local WAIT_SECONDS = 35 -- past the origin proxy's connect (3 s) and read (30 s) timeouts
+local CONNECT_MS, SEND_MS = 3000, 5000
+-- Blocking reloads wait at the origin for the next part (a few seconds at most).
+local WAIT_SECONDS = 35
+local MAX_RETRIES = 2
+local PROBE_MS = 1000
 local MAX_TTL = 3600
 -- The origin's headers (kept by their lower-case names) that a cached answer does not repeat:
 -- hop-by-hop ones, those nginx writes itself (CORS on audio included), and cookies (the
@@ -100,13 +108,73 @@ function M.sweep()
     order, first, last = compact, 1, n
 end
 
--- In each worker: its share of the cache's size, the port of the fetching server, the sweep.
-function M.init(total_bytes, port)
+local nodes = {} -- { host = "10.0.0.2" or "[::1]", port = 8000, name = "10.0.0.2:8000" }
+local turn = 0
+local verdicts = ngx.shared.salon_nodes
+
+local function up(index)
+    return #nodes == 1 or verdicts:get("node" .. index) ~= false
+end
+
+-- One probe: does the node answer GET /healthz with a 200 within PROBE_MS?
+local function healthy(node)
+    local sock = tcp()
+    sock:settimeouts(PROBE_MS, PROBE_MS, PROBE_MS)
+    local ok = sock:connect(node.host, node.port)
+    if not ok then
+        return false
+    end
+    ok = sock:send("GET /healthz HTTP/1.0\r\nHost: salon-edge-probe\r\n\r\n")
+    local line = ok and sock:receive("*l")
+    sock:close()
+    return line ~= nil and line:find("^HTTP/1%.%d 200 ") ~= nil
+end
+
+local windows = {} -- node index -> its last three probes, "1" good, "0" not
+local probing = false
+
+local function probe_all(premature)
+    if premature or probing then
+        return
+    end
+    probing = true
+    local threads = {}
+    for index, node in ipairs(nodes) do
+        threads[index] = ngx.thread.spawn(healthy, node)
+    end
+    for index, thread in ipairs(threads) do
+        local _, good = ngx.thread.wait(thread)
+        local window = (windows[index] or "111"):sub(2) .. (good and "1" or "0")
+        windows[index] = window
+        local _, goods = window:gsub("1", "")
+        local now_up = goods >= 2
+        if up(index) ~= now_up then
+            verdicts:set("node" .. index, now_up)
+            ngx.log(ngx.WARN, "salon_audio: origin node ", nodes[index].name,
+                now_up and " is up" or " is down (GET /healthz)")
+        end
+    end
+    probing = false
+end
+
+-- In each worker: its share of the cache's size, the origin nodes ("HOST:PORT", the host an
+-- IP address, an IPv6 one in brackets), the sweep, and in worker 0 the probes.
+function M.init(total_bytes, origins)
     budget = math.floor(total_bytes / ngx.worker.count())
-    fetch_port = port
+    for index, origin in ipairs(origins) do
+        local host, port = origin:match("^(.+):(%d+)$")
+        nodes[index] = { host = host, port = tonumber(port), name = origin }
+    end
+    turn = ngx.worker.id() or 0
     local ok, err = ngx.timer.every(1, M.sweep)
     if not ok then
         ngx.log(ngx.ERR, "salon_audio: no sweep timer: ", err)
+    end
+    if #nodes > 1 and ngx.worker.id() == 0 then
+        ok, err = ngx.timer.every(1, probe_all)
+        if not ok then
+            ngx.log(ngx.ERR, "salon_audio: no probe timer: ", err)
+        end
     end
 end
 
@@ -133,48 +201,73 @@ local function seconds_to_keep(status, uri, cache_control, credential)
     return 120
 end
 
--- The origin's answer (status, headers by lower-case name, body), or nil when none came.
-local function request_origin(uri, query)
+-- One node's answer: status, headers (by lower-case name) and body; or nil, and whether
+-- another node may be asked (nothing was answered: no connection, or it was dropped).
+local function ask(node, target)
     local sock = tcp()
-    sock:settimeouts(3000, 5000, WAIT_SECONDS * 1000)
-    local ok, err = sock:connect(FETCH_HOST, fetch_port)
+    sock:settimeouts(CONNECT_MS, SEND_MS, WAIT_SECONDS * 1000)
+    local ok, err = sock:connect(node.host, node.port)
     if not ok then
-        ngx.log(ngx.ERR, "salon_audio: no fetching server: ", err)
-        return nil
+        ngx.log(ngx.WARN, "salon_audio: origin node ", node.name, ": ", err)
+        return nil, true
     end
-    local target = query ~= "" and (uri .. "?" .. query) or uri
-    local sent
-    sent, err = sock:send({
+    ok, err = sock:send({
         "GET ", target, " HTTP/1.0\r\nHost: ", var.http_host or "salon",
         "\r\nX-Forwarded-For: ", var.remote_addr,
         "\r\nX-Forwarded-Proto: ", var.scheme,
         "\r\nX-Salon-Edge: 1\r\n\r\n",
     })
-    if not sent then
+    if not ok then
         sock:close()
-        return nil
+        return nil, true
     end
-    local answer
-    answer, err = sock:receive("*a") -- HTTP/1.0: the body ends when the server closes
+    local answer, partial
+    answer, err, partial = sock:receive("*a") -- HTTP/1.0: the body ends when the node closes
     sock:close()
     if not answer then
-        ngx.log(ngx.ERR, "salon_audio: fetching ", target, ": ", err)
-        return nil
+        ngx.log(ngx.ERR, "salon_audio: origin node ", node.name, ", ", target, ": ", err)
+        return nil, err ~= "timeout" and (partial == nil or partial == "")
     end
     local split = answer:find("\r\n\r\n", 1, true)
-    if not split then
-        return nil
-    end
-    local head = answer:sub(1, split - 1)
-    local status = tonumber(head:match("^HTTP/1%.%d (%d%d%d)"))
+    local status = split and tonumber(answer:match("^HTTP/1%.%d (%d%d%d)"))
     if not status then
-        return nil
+        return nil, answer == ""
     end
     local headers = {}
-    for name, value in head:gmatch("\r\n([^:\r\n]+):[ \t]*([^\r\n]*)") do
+    for name, value in answer:sub(1, split - 1):gmatch("\r\n([^:\r\n]+):[ \t]*([^\r\n]*)") do
         headers[name:lower()] = value
     end
     return status, headers, answer:sub(split + 4)
+end
+
+-- The origin's answer for uri?query: from the next node up in turn, then the next ones when
+-- a node does not answer at all.
+local function request_origin(uri, query)
+    local target = query ~= "" and (uri .. "?" .. query) or uri
+    local count = #nodes
+    turn = turn % count + 1
+    local order = {}
+    for k = 0, count - 1 do
+        local index = (turn + k - 1) % count + 1
+        if up(index) then
+            order[#order + 1] = index
+        end
+    end
+    if #order == 0 then -- every node is down by its probe: try them anyway
+        for index = 1, count do
+            order[index] = (turn + index - 2) % count + 1
+        end
+    end
+    for attempt = 1, math.min(#order, 1 + MAX_RETRIES) do
+        local status, headers_or_retry, body = ask(nodes[order[attempt]], target)
+        if status then
+            return status, headers_or_retry, body
+        end
+        if not headers_or_retry then -- the node took the request: asking again would wait twice
+            return nil
+        end
+    end
+    return nil
 end
 
 local function fetched(uri, query, credential)

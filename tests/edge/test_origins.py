@@ -46,11 +46,15 @@ class Node:
         self.address = f"127.0.0.1:{self.port}"
         self.reports: list[dict[str, Any]] = []
         self.audio_requests: Counter[str] = Counter()
+        #: /healthz answers 503 (everything else still answers).
+        self.sick = False
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
 
     def app(self) -> Starlette:
         async def health(request: Request) -> Response:
+            if self.sick:  # as a node that lost its database answers
+                return JSONResponse({"status": "down", "database": "down"}, status_code=503)
             return JSONResponse({"status": "ok", "database": "ok"})
 
         async def audio(request: Request) -> Response:
@@ -215,6 +219,32 @@ async def test_requests_spread_over_every_node_and_a_dead_one_is_skipped(tmp_pat
             round_ += 1
             await asyncio.sleep(0.2)
         assert seen == seen_audio == {"a", "b", "c"}
+
+
+async def test_the_audio_cache_takes_a_node_whose_health_fails_out_and_back(
+    tmp_path: Path,
+) -> None:
+    async with (
+        nodes("a", "b", "c") as (a, b, c),
+        front(tmp_path, a.address, b.address, c.address) as edge,
+        httpx.AsyncClient(base_url=edge.http_url, timeout=10) as http,
+    ):
+        assert set(await answered_by(http, audio_paths(6, "before"))) == {"a", "b", "c"}
+        b.sick = True
+        # The probe (every second, 2 bad answers of the last 3) takes it out within ~2-3 s.
+        began = time.monotonic()
+        round_ = 0
+        while "b" in set(await answered_by(http, audio_paths(3, f"sick{round_}-"))):
+            assert time.monotonic() - began < 6, "the node whose /healthz fails is still asked"
+            round_ += 1
+            await asyncio.sleep(0.2)
+        assert set(await answered_by(http, audio_paths(6, "out"))) == {"a", "c"}
+        b.sick = False
+        began = time.monotonic()
+        while "b" not in set(await answered_by(http, audio_paths(3, f"well{round_}-"))):
+            assert time.monotonic() - began < 6, "the node is not asked again once well"
+            round_ += 1
+            await asyncio.sleep(0.2)
 
 
 async def test_the_audio_cache_collapses_shares_and_refuses_what_it_should(

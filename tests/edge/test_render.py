@@ -27,7 +27,6 @@ def layout(tmp_path: Path, **changes: object) -> EdgeLayout:
         "origins": (OriginNode("127.0.0.1", 8000),),
         "http_port": 8080,
         "https_port": 8443,
-        "audio_fetch_port": 6081,
         "edge_secret": SECRET,
         "certificate": tmp_path / "edge.crt",
         "certificate_key": tmp_path / "edge.key",
@@ -60,13 +59,16 @@ def test_the_audio_cache_is_loaded_sized_and_fetches_from_the_origins(tmp_path: 
     assert "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;" in text
     assert "load_module /usr/lib/nginx/modules/ndk_http_module.so;" in text
     assert 'init_by_lua_block { require("salon_audio") }' in text
-    assert f'require("salon_audio").init({64 * 1024 * 1024}, 6081)' in text
+    assert f'require("salon_audio").init({64 * 1024 * 1024}, {{ "127.0.0.1:8000" }})' in text
+    assert "lua_shared_dict salon_nodes 64k;" in text
     assert text.count('content_by_lua_block { require("salon_audio").serve() }') == 2
-    audio_origin = text.split("listen 127.0.0.1:6081;")[1].split("location / {")[0]
-    assert "proxy_pass http://salon_origin;" in audio_origin
-    assert 'proxy_set_header X-Salon-Edge "1";' in audio_origin
-    # One node: nowhere else to send a failed fetch.
-    assert "proxy_next_upstream_tries 1;" in audio_origin
+    # The cache connects to each node's address (names resolved by the caller).
+    resolved = layout(
+        tmp_path, origins=NODES, origin_addresses=("127.0.0.1:8001", "10.0.0.2:8000", "[::1]:8003")
+    )
+    assert 'init(268435456, { "127.0.0.1:8001", "10.0.0.2:8000", "[::1]:8003" })' in render_nginx(
+        resolved
+    )
 
 
 @pytest.mark.parametrize(
@@ -100,9 +102,8 @@ def test_nginx_lists_every_node_and_skips_a_dead_one(tmp_path: Path) -> None:
     assert "keepalive 64;" in upstream
     assert "keepalive_timeout 4s;" in upstream
     assert "proxy_connect_timeout 3s;" in text
-    # Events, everything else, and the audio cache's fetches (to the next node when one fails).
-    assert text.count("proxy_pass http://salon_origin;") == 3
-    assert "proxy_next_upstream_tries 3;" in text
+    # Events and everything else (the audio cache fetches from the nodes itself).
+    assert text.count("proxy_pass http://salon_origin;") == 2
     # One origin: a plain server line (nginx never skips a group's only server anyway).
     single = code(render_nginx(layout(tmp_path)))
     assert "server 127.0.0.1:8000;" in single
@@ -137,7 +138,8 @@ def test_malformed_origins_are_refused(text: str) -> None:
         {"edge_secret": "a$b" * 8},
         {"edge_secret": "has space " * 3},
         {"http_port": 8443},
-        {"audio_fetch_port": 8080},
+        {"origin_addresses": ('10.0.0.1:80"',)},
+        {"origin_addresses": ("10.0.0.1:80", "10.0.0.2:80")},
         {"origins": (OriginNode("127.0.0.1", 70000),)},
         {"origins": (OriginNode("127.0.0.1", 8080),)},
         {"origins": (OriginNode("127.0.0.1", 8001), OriginNode("127.0.0.1", 8001))},

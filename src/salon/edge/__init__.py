@@ -65,6 +65,19 @@ def parse_origins(origins: Sequence[str | OriginNode]) -> tuple[OriginNode, ...]
         raise EdgeError(str(exc)) from None
 
 
+def _address(node: OriginNode) -> str:
+    """``IP:PORT`` for ``node`` (its name resolved now, as nginx resolves its upstream's at
+    start), as the audio cache connects to it."""
+    host = node.host.strip("[]")
+    try:
+        found = socket.getaddrinfo(host, node.port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise EdgeError(f"cannot resolve the origin node {node}: {exc}") from None
+    family, _, _, _, address = found[0]
+    ip = str(address[0])
+    return f"[{ip}]:{node.port}" if family == socket.AF_INET6 else f"{ip}:{node.port}"
+
+
 def _write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read (the nginx one holds the edge secret)."""
     path.touch(mode=0o600, exist_ok=True)
@@ -108,8 +121,6 @@ class Edge:
         )
         self.http_port = http_port
         self.https_port = https_port
-        #: The audio cache's fetching server, on 127.0.0.1 (a free port, chosen at start).
-        self.audio_fetch_port: int | None = None
         # Absolute: nginx resolves relative paths against its prefix, not the working directory.
         self.directory = Path(directory).resolve()
         self._edge_secret = edge_secret
@@ -148,7 +159,6 @@ class Edge:
         return self.directory / "logs"
 
     def layout(self, runtime: Path, certificate: CertificateFiles) -> EdgeLayout:
-        assert self.audio_fetch_port is not None
         modules, resty = lua_paths()
         try:
             cache_bytes = parse_size(self.cache_size)
@@ -158,7 +168,7 @@ class Edge:
             origins=self.origins,
             http_port=self.http_port,
             https_port=self.https_port,
-            audio_fetch_port=self.audio_fetch_port,
+            origin_addresses=tuple(_address(origin) for origin in self.origins),
             lua_modules=modules,
             resty_dir=resty,
             audio_cache_bytes=cache_bytes,
@@ -173,7 +183,6 @@ class Edge:
         )
 
     async def start(self) -> None:
-        self.audio_fetch_port = free_port(self.host)
         for port in (self.http_port, self.https_port):
             check_free(self.listen, port)
         self.directory.mkdir(parents=True, exist_ok=True)

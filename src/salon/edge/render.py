@@ -35,8 +35,6 @@ _HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,4
 UPSTREAM_MAX_FAILS = 1
 UPSTREAM_FAIL_TIMEOUT = "5s"
 
-#: How many other nodes the audio cache's fetch tries when one does not answer (most: 2).
-MAX_ORIGIN_RETRIES = 2
 #: The sizes ``--cache-size`` takes: bytes, or a number with k, m or g.
 _SIZE = re.compile(r"^([0-9]{1,12})([kKmMgG]?)$")
 
@@ -108,8 +106,6 @@ class EdgeLayout:
     origins: tuple[OriginNode, ...]
     http_port: int
     https_port: int
-    #: Where nginx's audio cache sends its fetches (a server of its own, on 127.0.0.1).
-    audio_fetch_port: int
     edge_secret: str
     certificate: Path
     certificate_key: Path
@@ -123,6 +119,9 @@ class EdgeLayout:
     resty_dir: Path = Path("/usr/share/lua/5.1")
     #: The audio cache's memory, shared out among nginx's workers.
     audio_cache_bytes: int = 256 * 1024**2
+    #: Each origin node's IP address and port, as the audio cache connects to it (nginx's Lua
+    #: resolves no names): ``10.0.0.2:8000``, ``[::1]:8003``. Empty: the nodes as given.
+    origin_addresses: tuple[str, ...] = ()
     #: ``user nobody nogroup;`` when the master runs as root; empty otherwise.
     worker_user: str | None = None
     workers: str = "auto"
@@ -144,12 +143,14 @@ class EdgeLayout:
             origin.check()
         if len(set(self.origins)) != len(self.origins):
             raise TemplateError("an origin is named twice")
-        for port in (self.http_port, self.https_port, self.audio_fetch_port):
+        for port in (self.http_port, self.https_port):
             if not 1 <= port <= 65535:
                 raise TemplateError(f"{port} is not a TCP port")
-        own = {self.http_port, self.https_port, self.audio_fetch_port}
-        if len(own) != 3:
-            raise TemplateError("the HTTP, HTTPS and audio fetch ports must all differ")
+        own = {self.http_port, self.https_port}
+        if len(own) != 2:
+            raise TemplateError("the HTTP and HTTPS ports must differ")
+        if self.origin_addresses and len(self.origin_addresses) != len(self.origins):
+            raise TemplateError("each origin node needs one address")
         if not 1024**2 <= self.audio_cache_bytes <= 1024**4:
             raise TemplateError("the audio cache's size must be between 1m and 1024g")
         local = {self.listen, "127.0.0.1", "localhost"}
@@ -181,8 +182,6 @@ def nginx_values(layout: EdgeLayout) -> dict[str, str]:
         "lua_dir": LUA_DIR,
         "resty_dir": layout.resty_dir,
         "audio_cache_bytes": layout.audio_cache_bytes,
-        "audio_fetch_port": layout.audio_fetch_port,
-        "origin_tries": 1 + min(len(layout.origins) - 1, MAX_ORIGIN_RETRIES),
         "certificate": layout.certificate,
         "certificate_key": layout.certificate_key,
         "logs": layout.logs,
@@ -194,6 +193,10 @@ def nginx_values(layout: EdgeLayout) -> dict[str, str]:
     }
     rendered = {name: _safe(name, value) for name, value in values.items()}
     rendered["edge_secret"] = layout.edge_secret  # checked by layout.check()
+    addresses = layout.origin_addresses or tuple(str(o) for o in layout.origins)
+    rendered["audio_origins"] = ", ".join(
+        f'"{_safe("origin address", address)}"' for address in addresses
+    )
     # Audio locations log to the listener count as well, so the general access log (if on)
     # is named there again: `access_log off` would cancel the count's log at that level.
     rendered["audio_access_log"] = (
