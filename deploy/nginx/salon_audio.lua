@@ -2,8 +2,8 @@
 --
 -- Every audio request (a space's live LL-HLS or its replay) is answered from a table of
 -- objects this worker holds. The first request for an object not held fetches it from an
--- origin node (a plain HTTP/1.0 request over a cosocket: nginx allows no subrequest under
--- HTTP/2); every other request for the same object meanwhile waits on that fetch's
+-- origin node (an HTTP/1.1 request over a kept-alive cosocket: nginx allows no subrequest
+-- under HTTP/2); every other request for the same object meanwhile waits on that fetch's
 -- semaphore and is woken the moment it lands. A blocking playlist reload or a preload-hinted part at the live edge
 -- therefore costs the origin one request per worker, whatever the audience, and costs the
 -- edge one HTTP hop and no thread switch (waiting is a parked coroutine in the worker's own
@@ -37,7 +37,7 @@ local say = ngx.print
 
 local M = {}
 
-local CONNECT_MS, SEND_MS = 3000, 5000
+local CONNECT_MS, SEND_MS, KEEP_IDLE_MS = 3000, 5000, 4000
 -- Blocking reloads wait at the origin for the next part (a few seconds at most).
 local WAIT_SECONDS = 35
 local MAX_RETRIES = 2
@@ -201,43 +201,79 @@ local function seconds_to_keep(status, uri, cache_control, credential)
     return 120
 end
 
--- One node's answer: status, headers (by lower-case name) and body; or nil, and whether
--- another node may be asked (nothing was answered: no connection, or it was dropped).
-local function ask(node, target)
+-- The body after the header block: Content-Length bytes, or chunks. nil when cut short.
+local function read_body(sock, headers)
+    local length = tonumber(headers["content-length"])
+    if length then
+        return length == 0 and "" or sock:receive(length)
+    end
+    if not (headers["transfer-encoding"] or ""):lower():find("chunked", 1, true) then
+        return nil -- neither: the node would end it by closing, which a kept-alive one does not
+    end
+    local chunks = {}
+    while true do
+        local line = sock:receive("*l")
+        local size = line and tonumber(line:match("^%x+"), 16)
+        if not size then
+            return nil
+        end
+        if size == 0 then
+            repeat -- trailers, up to the empty line
+                line = sock:receive("*l")
+            until not line or line == ""
+            return line and table.concat(chunks) or nil
+        end
+        chunks[#chunks + 1] = sock:receive(size)
+        if not chunks[#chunks] or not sock:receive(2) then
+            return nil
+        end
+    end
+end
+
+-- One node's answer over a kept-alive HTTP/1.1 connection (the origin's fast path takes
+-- these): status, headers (by lower-case name) and body; or nil, and whether another node
+-- may be asked (nothing was answered: no connection, or it was dropped before any answer).
+local function ask(node, target, fresh)
     local sock = tcp()
     sock:settimeouts(CONNECT_MS, SEND_MS, WAIT_SECONDS * 1000)
-    local ok, err = sock:connect(node.host, node.port)
+    local ok, err = sock:connect(node.host, node.port, { pool = node.name, pool_size = 32 })
     if not ok then
         ngx.log(ngx.WARN, "salon_audio: origin node ", node.name, ": ", err)
         return nil, true
     end
-    ok, err = sock:send({
-        "GET ", target, " HTTP/1.0\r\nHost: ", var.http_host or "salon",
+    local reused = (sock:getreusedtimes() or 0) > 0
+    ok = sock:send({
+        "GET ", target, " HTTP/1.1\r\nHost: ", var.http_host or "salon",
         "\r\nX-Forwarded-For: ", var.remote_addr,
         "\r\nX-Forwarded-Proto: ", var.scheme,
         "\r\nX-Salon-Edge: 1\r\n\r\n",
     })
-    if not ok then
+    local head = ok and sock:receiveuntil("\r\n\r\n")()
+    if not head then
         sock:close()
+        if reused and not fresh then -- the node closed an idle connection: ask on a new one
+            return ask(node, target, true)
+        end
         return nil, true
     end
-    local answer, partial
-    answer, err, partial = sock:receive("*a") -- HTTP/1.0: the body ends when the node closes
-    sock:close()
-    if not answer then
-        ngx.log(ngx.ERR, "salon_audio: origin node ", node.name, ", ", target, ": ", err)
-        return nil, err ~= "timeout" and (partial == nil or partial == "")
-    end
-    local split = answer:find("\r\n\r\n", 1, true)
-    local status = split and tonumber(answer:match("^HTTP/1%.%d (%d%d%d)"))
-    if not status then
-        return nil, answer == ""
-    end
+    local status = tonumber(head:match("^HTTP/1%.%d (%d%d%d)"))
     local headers = {}
-    for name, value in answer:sub(1, split - 1):gmatch("\r\n([^:\r\n]+):[ \t]*([^\r\n]*)") do
+    for name, value in head:gmatch("\r\n([^:\r\n]+):[ \t]*([^\r\n]*)") do
         headers[name:lower()] = value
     end
-    return status, headers, answer:sub(split + 4)
+    local body = status and ((status == 204 or status == 304) and "" or read_body(sock, headers))
+    if not body then
+        ngx.log(ngx.ERR, "salon_audio: origin node ", node.name, ", ", target, ": cut short")
+        sock:close()
+        return nil, false
+    end
+    if (headers["connection"] or ""):lower() == "close" then
+        sock:close()
+    else
+        -- Idle no longer than the node keeps it (uvicorn: 5 s).
+        sock:setkeepalive(KEEP_IDLE_MS)
+    end
+    return status, headers, body
 end
 
 -- The origin's answer for uri?query: from the next node up in turn, then the next ones when
