@@ -133,17 +133,14 @@ end
 local windows = {} -- node index -> its last three probes, "1" good, "0" not
 local probing = false
 
-local function probe_all(premature)
-    if premature or probing then
-        return
-    end
-    probing = true
+local function probe_round()
     local threads = {}
     for index, node in ipairs(nodes) do
         threads[index] = ngx.thread.spawn(healthy, node)
     end
     for index, thread in ipairs(threads) do
-        local _, good = ngx.thread.wait(thread)
+        local finished, answer = ngx.thread.wait(thread)
+        local good = finished and answer == true
         local window = (windows[index] or "111"):sub(2) .. (good and "1" or "0")
         windows[index] = window
         local _, goods = window:gsub("1", "")
@@ -154,7 +151,18 @@ local function probe_all(premature)
                 now_up and " is up" or " is down (GET /healthz)")
         end
     end
+end
+
+local function probe_all(premature)
+    if premature or probing then
+        return
+    end
+    probing = true
+    local ok, err = pcall(probe_round)
     probing = false
+    if not ok then
+        ngx.log(ngx.ERR, "salon_audio: probing the origin nodes: ", err)
+    end
 end
 
 -- In each worker: its share of the cache's size, the origin nodes ("HOST:PORT", the host an
