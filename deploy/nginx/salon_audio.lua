@@ -57,12 +57,16 @@ local order, first, last = {}, 1, 0 -- keys (with their object) oldest first, fo
 local held_bytes, budget = 0, 64 * 1024 * 1024
 local fetches = {} -- key -> { sema = semaphore, waiters = n, object = set when landed }
 
-local function problem(status, title, detail)
-    ngx.status = status
-    header["Content-Type"] = "application/problem+json"
-    header["Cache-Control"] = "no-store"
-    say('{"type":"about:blank","title":"', title, '","status":', status, ',"detail":"',
-        detail, '"}')
+-- An answer of the cache's own: a JSON problem, kept `ttl` seconds (0: not kept).
+local function problem(status, title, detail, ttl, extra_headers)
+    local headers = { ["content-type"] = "application/problem+json", ["cache-control"] = "no-store" }
+    for name, value in pairs(extra_headers or {}) do
+        headers[name] = value
+    end
+    local body = '{"type":"about:blank","title":"' .. title .. '","status":' .. status
+        .. ',"detail":"' .. detail .. '"}'
+    return { status = status, headers = headers, body = body, size = #body + 256,
+             expires = now() + ttl, ttl = ttl }
 end
 
 local function drop(key, object)
@@ -343,19 +347,8 @@ local function fetched(uri, query, credential)
 end
 
 local function unavailable()
-    return {
-        status = 503,
-        headers = {
-            ["content-type"] = "application/problem+json",
-            ["cache-control"] = "no-store",
-            ["retry-after"] = "1",
-        },
-        body = '{"type":"about:blank","title":"Service Unavailable","status":503,'
-            .. '"detail":"the audio origin did not answer; try again"}',
-        size = 512,
-        expires = now() + 0.5,
-        ttl = 0.5,
-    }
+    return problem(503, "Service Unavailable", "the audio origin did not answer; try again", 0.5,
+        { ["retry-after"] = "1" })
 end
 
 local function send(object, cache)
@@ -372,7 +365,9 @@ local function send(object, cache)
     for name, value in pairs(headers) do
         header[name] = value
     end
-    header["X-Cache"] = cache
+    if cache then
+        header["X-Cache"] = cache
+    end
     if status == 304 then
         return
     end
@@ -386,8 +381,8 @@ end
 function M.serve()
     local method = ngx.req.get_method()
     if method ~= "GET" and method ~= "HEAD" then
-        header["Allow"] = "GET, HEAD"
-        return problem(405, "Method Not Allowed", "only GET and HEAD reach the audio cache")
+        return send(problem(405, "Method Not Allowed", "only GET and HEAD reach the audio cache",
+            0, { allow = "GET, HEAD" }))
     end
     local query
     local uri = var.uri
@@ -418,8 +413,8 @@ function M.serve()
         fetch.sema:wait(WAIT_SECONDS)
         object = fetch.object
         if not object then
-            return problem(504, "Gateway Timeout",
-                "the audio origin did not answer in time; try again")
+            return send(problem(504, "Gateway Timeout",
+                "the audio origin did not answer in time; try again", 0))
         end
         if not object.private then
             return send(object, "hit")
