@@ -186,3 +186,16 @@ def test_nginx_can_listen_on_every_interface(tmp_path: Path) -> None:
     # This machine reaches a wildcard listener on loopback.
     assert edge.http_url == "http://127.0.0.1:8080"
     assert edge.origins == (OriginNode("node1", 8000),)
+
+
+def test_nginx_runs_one_worker_a_core_unless_told(tmp_path: Path) -> None:
+    files = ensure_certificate(tmp_path / "tls")
+
+    def rendered(workers: int | None = None) -> str:
+        edge = Edge(origin_port=8000, directory=tmp_path, edge_secret=SECRET, workers=workers)
+        return render_nginx(edge.layout(tmp_path / "run", files))
+
+    assert "worker_processes auto;" in rendered()
+    assert "worker_processes 1;" in rendered(workers=1)
+    with pytest.raises(EdgeError, match="at least one nginx worker"):
+        Edge(origin_port=8000, directory=tmp_path, edge_secret=SECRET, workers=0)

@@ -113,9 +113,12 @@ class Edge:
         access_log: bool = False,
         report_every: float = REPORT_EVERY_SECONDS,
         listen: str = "127.0.0.1",
+        workers: int | None = None,
     ) -> None:
         if (origin_port is None) == (not origins):
             raise EdgeError("give the edge either origin_port or origins")
+        if workers is not None and workers < 1:
+            raise EdgeError("the edge needs at least one nginx worker")
         self.origins = (
             parse_origins(origins) if origins else (OriginNode("127.0.0.1", origin_port or 0),)
         )
@@ -134,6 +137,8 @@ class Edge:
         self.certificate: CertificateFiles | None = None
         self._nginx: Child | None = None
         self.report_every = report_every
+        #: nginx's worker processes: one per core when None (``worker_processes auto``).
+        self.workers = workers
         self.reporter: ListenerReporter | None = None
 
     @property
@@ -180,6 +185,7 @@ class Edge:
             listen=self.listen,
             worker_user=worker_user(),
             access_log=self.access_log,
+            workers="auto" if self.workers is None else str(self.workers),
         )
 
     async def start(self) -> None:
