@@ -9,6 +9,9 @@ Two modes:
   Chromium through the edge and direct. Saves ``bench/results/edge_audience.json``.
 - ``--mode reload``: the delay the edge adds to a blocking playlist reload, side by side with
   the origin alone and an nginx ``proxy_cache_lock`` anchor (below). Saves ``edge.json``.
+- ``--mode protocols`` (``bench/edge_protocols.py`` says how): the edge's CPU per cached
+  audio request over HTTP/1.1, HTTP/1.1 + TLS and HTTP/2 + TLS, side by side, with h2load
+  (Debian's ``nghttp2-client``). Saves ``edge_protocols.json``.
 
 Reload mode:
 ``salon serve`` runs as a child process with one live space (its mixer's silence is encoded
@@ -29,6 +32,7 @@ path collapsed (the origin serves all three).
 
 Run: .venv/bin/python -m bench.edge [--players 100,1000,3000] [--runs 3] [--seconds 5]
      .venv/bin/python -m bench.edge --mode reload [--players 50] [--seconds 15]
+     .venv/bin/python -m bench.edge --mode protocols [--players 1000] [--runs 3] [--seconds 6]
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from tests.edge.players import RawHttpClient
 
-from bench import edge_audience
+from bench import edge_audience, edge_protocols
 from bench.common import ServerProcess, build_stage, machine, quiet_logs, save, show, summary_ms
 from salon.config import Settings
 from salon.edge import Edge, free_port
@@ -257,20 +261,32 @@ async def run(players: int, direct: int, seconds: float) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mode", choices=("audience", "reload"), default="audience")
+    parser.add_argument("--mode", choices=("audience", "reload", "protocols"), default="audience")
     parser.add_argument(
         "--players",
         help="audience: comma-separated player counts through the edge (100,1000,3000); "
-        "reload: players per cached path (50)",
+        "reload: players per cached path (50); protocols: players (1000)",
     )
     parser.add_argument("--direct", type=int, default=5, help="(reload) players to the origin")
     parser.add_argument(
-        "--seconds", type=float, help="measuring window per phase (audience 5, reload 15)"
+        "--seconds",
+        type=float,
+        help="measuring window per phase (audience 5, reload 15, protocols 6)",
     )
     edge_audience.add_arguments(parser)
     args = parser.parse_args()
     if args.mode == "audience":
         edge_audience.main(args, parser)
+        return
+    if args.mode == "protocols":
+        try:
+            players = int(args.players or 1000)
+        except ValueError:
+            parser.error("--players is one number in protocols mode")
+        seconds = 6.0 if args.seconds is None else args.seconds
+        if not 2 <= players <= 4000 or not 2 <= seconds <= 60 or not 1 <= args.runs <= 10:
+            parser.error("--players is 2 to 4000, --seconds 2 to 60, --runs 1 to 10")
+        edge_protocols.main(players, seconds, args.runs)
         return
     try:
         players = int(args.players or 50)

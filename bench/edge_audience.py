@@ -27,8 +27,10 @@ settle (2 s + 1 s per 500 players, at most 6 s), then measures ``--seconds``:
   (1 − origin requests ÷ player requests);
 - the players' own CPU, so what bounds "as many as this box can drive" shows.
 
-Every figure is the median of the runs, with min–max. The app-alone figure (server CPU per
-listener-second, listeners per core = 1 ÷ that) comes from the direct 300-player phase.
+``--edge-workers N`` runs the edge with N nginx workers instead of one per core (the figure
+saves as ``edge_audience_workersN.json``). Every figure is the median of the runs, with
+min–max. The app-alone figure (server CPU per listener-second, listeners per core = 1 ÷ that)
+comes from the direct 300-player phase.
 
 Then hls.js's own ``latency`` in Debian's Chromium, the web app through the edge and direct
 (``--page-loads`` fresh pages each, alternating, on one origin and edge), with
@@ -328,6 +330,8 @@ class Target:
     origin_url: str
     origin_pid: int
     edge_pids: list[int] = field(default_factory=list)
+    #: The edge's HTTPS port (HTTP/2 and HTTP/1.1 over TLS), if there is an edge.
+    edge_https_url: str = ""
 
 
 async def idle_cpu_pct(pid: int, seconds: float = IDLE_SECONDS) -> float:
@@ -483,8 +487,9 @@ def histogram_percentile(counts: Counter[int], q: float) -> float | None:
 
 
 @contextlib.asynccontextmanager
-async def live_space(edge: bool) -> Any:
-    """An origin with one live space (and the edge in front, if ``edge``): a Target."""
+async def live_space(edge: bool, edge_workers: int | None = None) -> Any:
+    """An origin with one live space (and the edge in front, if ``edge``, with
+    ``edge_workers`` nginx workers, one per core when None): a Target."""
     import httpx
 
     from bench.common import ServerProcess, build_stage
@@ -504,6 +509,7 @@ async def live_space(edge: bool) -> Any:
                     https_port=free_port(),
                     directory=Path(tmp) / "edge",
                     edge_secret=Settings(secret_key=server.secret_key).edge_secret(),
+                    workers=edge_workers,
                 )
                 await front.start()
                 # The edge's own processes (private in salon.edge; read-only here).
@@ -511,6 +517,7 @@ async def live_space(edge: bool) -> Any:
                 target.edge_pids = [c.process.pid for c in children if c is not None]
                 assert front.runtime is not None
                 target.base_url = front.http_url
+                target.edge_https_url = front.https_url
             stage = await build_stage(server.url, 1, title="Edge audience")
             async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
                 listen = (await client.get(f"/api/spaces/{stage.space_id}/listen")).json()
@@ -529,14 +536,19 @@ async def live_space(edge: bool) -> Any:
 
 
 async def one_run(
-    workers: Workers, edge_sizes: list[int], direct_sizes: list[int], seconds: float, label: str
+    workers: Workers,
+    edge_sizes: list[int],
+    direct_sizes: list[int],
+    seconds: float,
+    label: str,
+    edge_workers: int | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Each phase on a fresh origin (and edge): an origin that once fell behind lags its own
     stream's clock from then on (its mixer skips ahead), which would spoil later phases."""
     found: dict[str, list[dict[str, Any]]] = {"edge": [], "direct": []}
     for path, sizes in (("edge", edge_sizes), ("direct", direct_sizes)):
         for size in sizes:
-            async with live_space(edge=path == "edge") as (target, _):
+            async with live_space(path == "edge", edge_workers) as (target, _):
                 found[path].append(await phase(workers, target, size, seconds))
                 progress(label, path, found[path][-1])
     return found
@@ -680,7 +692,8 @@ def report(result: dict[str, Any]) -> None:
         players,
     )  # fmt: skip
     show(
-        "... and what it cost (CPU in % of one core; 2 cores in all)",
+        f"... and what it cost (CPU in % of one core; 2 cores in all; nginx workers: "
+        f"{result['parameters'].get('edge_workers', 'auto')})",
         ["path", "players", "origin req/s", "origin CPU", "edge CPU (nginx)",
          "edge CPU /1k players",
          "listeners /edge core", "hit % (1 − origin ÷ players)", "players CPU",
@@ -762,7 +775,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 runs.append(
                     await one_run(
                         workers, args.players, args.direct_players, args.seconds,
-                        f"run {index + 1}/{args.runs}",
+                        f"run {index + 1}/{args.runs}", args.edge_workers or None,
                     )
                 )  # fmt: skip
         browser = await browser_latency(args.page_loads, args.listen) if args.page_loads else None
@@ -774,6 +787,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "seconds": args.seconds,
             "runs": args.runs,
             "workers": args.workers,
+            "edge_workers": args.edge_workers or "auto (one per core)",
             "page_loads": args.page_loads,
             "listen_s": args.listen,
         },
@@ -804,6 +818,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", type=int, default=3, help="(audience) runs; figures: median")
     parser.add_argument("--workers", type=int, default=2, help="(audience) player processes")
     parser.add_argument(
+        "--edge-workers",
+        type=int,
+        default=0,
+        help="(audience) nginx workers of the edge (0: one per core, as shipped); a figure "
+        "with N saves as edge_audience_workersN.json",
+    )
+    parser.add_argument(
         "--page-loads", type=int, default=3, help="(audience) Chromium pages per path (0: none)"
     )
     parser.add_argument("--listen", type=float, default=8.0, help="(audience) s per page")
@@ -817,6 +838,8 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     args.direct_players = parse_sizes(args.direct_players, parser, "--direct-players")
     if not args.players or not 1 <= args.runs <= 10 or not 1 <= args.workers <= 8:
         parser.error("give player counts, 1 to 10 runs and 1 to 8 worker processes")
+    if not 0 <= args.edge_workers <= 8:
+        parser.error("--edge-workers is 0 (one per core) to 8")
     if not 0 <= args.page_loads <= 10 or not 5 <= args.listen <= 60:
         parser.error("--page-loads is 0 to 10, --listen 5 to 60 s")
     args.seconds = 5.0 if args.seconds is None else args.seconds
@@ -826,7 +849,8 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     host = machine()
     result = asyncio.run(measure(args))
     report(result)
-    path = save("edge_audience", result, host=host)
+    name = f"edge_audience_workers{args.edge_workers}" if args.edge_workers else "edge_audience"
+    path = save(name, result, host=host)
     print(f"saved {path.relative_to(path.parent.parent.parent)}")
 
 
