@@ -28,9 +28,11 @@ settle (2 s + 1 s per 500 players, at most 6 s), then measures ``--seconds``:
 - the players' own CPU, so what bounds "as many as this box can drive" shows.
 
 ``--edge-workers N`` runs the edge with N nginx workers instead of one per core (the figure
-saves as ``edge_audience_workersN.json``). Every figure is the median of the runs, with
-min–max. The app-alone figure (server CPU per listener-second, listeners per core = 1 ÷ that)
-comes from the direct 300-player phase.
+saves as ``edge_audience_workersN.json``). ``--player hls.js`` makes the players do what
+hls.js (the web app's player) does: no request for the preload-hinted part before it
+exists; the parts each blocking reload lists, beside the next reload (``_hlsjs``). Every
+figure is the median of the runs, with min–max. The app-alone figure (server CPU per
+listener-second, listeners per core = 1 ÷ that) comes from the direct 300-player phase.
 
 Then hls.js's own ``latency`` in Debian's Chromium, the web app through the edge and direct
 (``--page-loads`` fresh pages each, alternating, on one origin and edge), with
@@ -55,7 +57,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.edge.players import HttpStatus, Player, RawHttpClient, RawResponse
+from tests.edge.players import HttpClient, HttpStatus, Player, RawResponse
+
+from bench.lean_http import LeanHttpClient
 
 PART_SECONDS = 0.192
 #: A player that keeps up asks for the blocking reload and the part, per part.
@@ -137,7 +141,7 @@ class TimedPlayer(Player):
     meter: Meter | None = None
     arrived: dict[str, float] = field(default_factory=dict)
 
-    async def _get(self, client: RawHttpClient, target: str) -> RawResponse:
+    async def _get(self, client: HttpClient, target: str) -> RawResponse:
         self.requests += 1
         response = await client.get(target)
         if response.status != 200:
@@ -165,7 +169,14 @@ async def worker_phase(spec: dict[str, Any]) -> dict[str, Any]:
 
     meter = Meter(spec["window_start"], spec["window_end"])
     players = [
-        TimedPlayer(spec["base_url"], spec["playlist"], meter=meter) for _ in range(spec["players"])
+        TimedPlayer(
+            spec["base_url"],
+            spec["playlist"],
+            preload_hint=spec["preload_hint"],
+            client=LeanHttpClient,
+            meter=meter,
+        )
+        for _ in range(spec["players"])
     ]
     stop = monotonic(spec["stop"])
 
@@ -344,7 +355,9 @@ async def idle_cpu_pct(pid: int, seconds: float = IDLE_SECONDS) -> float:
     return 100 * (process_cpu_seconds(pid) - cpu0) / (time.time() - t0)
 
 
-async def phase(workers: Workers, target: Target, players: int, seconds: float) -> dict[str, Any]:
+async def phase(
+    workers: Workers, target: Target, players: int, seconds: float, preload_hint: bool = True
+) -> dict[str, Any]:
     idle_pct = None if target.edge_pids else await idle_cpu_pct(target.origin_pid)
     ramp = min(6.0, max(1.0, players / 600))
     ramp_start = time.time() + 0.3
@@ -359,6 +372,7 @@ async def phase(workers: Workers, target: Target, players: int, seconds: float) 
         "window_start": window_start,
         "window_end": window_end,
         "stop": window_end + 0.5,
+        "preload_hint": preload_hint,
     }
     # One more player, in this process, straight to the origin: the reference each part's
     # delay is also taken from (robust to the stream's clock lagging the wall clock).
@@ -542,6 +556,7 @@ async def one_run(
     seconds: float,
     label: str,
     edge_workers: int | None = None,
+    preload_hint: bool = True,
 ) -> dict[str, list[dict[str, Any]]]:
     """Each phase on a fresh origin (and edge): an origin that once fell behind lags its own
     stream's clock from then on (its mixer skips ahead), which would spoil later phases."""
@@ -549,7 +564,7 @@ async def one_run(
     for path, sizes in (("edge", edge_sizes), ("direct", direct_sizes)):
         for size in sizes:
             async with live_space(path == "edge", edge_workers) as (target, _):
-                found[path].append(await phase(workers, target, size, seconds))
+                found[path].append(await phase(workers, target, size, seconds, preload_hint))
                 progress(label, path, found[path][-1])
     return found
 
@@ -776,6 +791,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                     await one_run(
                         workers, args.players, args.direct_players, args.seconds,
                         f"run {index + 1}/{args.runs}", args.edge_workers or None,
+                        args.player == "preload-hint",
                     )
                 )  # fmt: skip
         browser = await browser_latency(args.page_loads, args.listen) if args.page_loads else None
@@ -788,6 +804,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "runs": args.runs,
             "workers": args.workers,
             "edge_workers": args.edge_workers or "auto (one per core)",
+            "player": args.player,
             "page_loads": args.page_loads,
             "listen_s": args.listen,
         },
@@ -825,6 +842,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "with N saves as edge_audience_workersN.json",
     )
     parser.add_argument(
+        "--player",
+        choices=("preload-hint", "hls.js"),
+        default="preload-hint",
+        help="(audience) players that ask for the preload-hinted part before it exists, as "
+        "Apple's do, or only for listed parts, as hls.js (the web app's player) does; "
+        "hls.js saves as edge_audience_hlsjs.json",
+    )
+    parser.add_argument(
         "--page-loads", type=int, default=3, help="(audience) Chromium pages per path (0: none)"
     )
     parser.add_argument("--listen", type=float, default=8.0, help="(audience) s per page")
@@ -849,7 +874,9 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     host = machine()
     result = asyncio.run(measure(args))
     report(result)
-    name = f"edge_audience_workers{args.edge_workers}" if args.edge_workers else "edge_audience"
+    name = "edge_audience"
+    name += f"_workers{args.edge_workers}" if args.edge_workers else ""
+    name += "_hlsjs" if args.player == "hls.js" else ""
     path = save(name, result, host=host)
     print(f"saved {path.relative_to(path.parent.parent.parent)}")
 

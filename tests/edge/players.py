@@ -4,8 +4,11 @@ that follows a live playlist as a low-latency player does.
 Adapted from ``bench/common.py`` (``RawHttpClient``, ``HlsFollower``): hundreds of players run
 in the test process, so each costs little CPU (no HTTP library, regular expressions for the
 playlist). Each player keeps two connections, as a browser does: one for the blocking
-playlist reload, one for the preload-hinted part, both asked for at once and both answered
-when the part is published.
+playlist reload, one for the parts. By default it asks for the preload-hinted part beside the
+reload, before it exists, as Apple's players do: both are held and answered when the part is
+published. With ``preload_hint=False`` it does what hls.js (the web app's player, 1.7, which
+reads EXT-X-PRELOAD-HINT but never requests it) does: it asks only for parts the playlist
+lists, each beside the next blocking reload, so only the reload is held.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 #: A ticketed space's credential segment, as the edge's cache replaces it in its keys.
@@ -44,6 +47,14 @@ class HttpStatus(Exception):
     def __init__(self, status: int, path: str) -> None:
         super().__init__(f"HTTP {status} for {path}")
         self.status = status
+
+
+class HttpClient(Protocol):
+    """What a player asks its connections for."""
+
+    async def get(self, target: str) -> RawResponse: ...
+
+    async def aclose(self) -> None: ...
 
 
 class RawHttpClient:
@@ -119,8 +130,9 @@ def cache_key(target: str) -> str:
 @dataclass
 class Player:
     """Follows one live playlist through ``base_url``: a plain playlist fetch, the init, then
-    for each part the blocking reload and the preload-hinted part at once. On an error it
-    counts it, waits a quarter second and starts again from a plain playlist fetch."""
+    for each part the blocking reload and the preload-hinted part at once (or, without
+    ``preload_hint``, the blocking reload and the parts the last playlist listed). On an error
+    it counts it, waits a quarter second and starts again from a plain playlist fetch."""
 
     base_url: str
     #: The playlist's path (with a ticketed space's credential segment, if any).
@@ -129,6 +141,11 @@ class Player:
     on_part: Callable[[str, bytes], None] | None = None
     #: Keep every playlist text (for parsing with the m3u8 package); else the last only.
     keep_playlists: bool = False
+    #: Ask for the preload-hinted part before it exists (Apple's players); False: only listed
+    #: parts, as hls.js does.
+    preload_hint: bool = True
+    #: Makes each of its two connections from the base URL (a benchmark's leaner one).
+    client: Callable[[str], HttpClient] = RawHttpClient
     #: Stops at its next step once set, even before ``until``.
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     parts: dict[str, int] = field(default_factory=dict)  # name -> CRC-32 of its bytes
@@ -141,10 +158,10 @@ class Player:
 
     def __post_init__(self) -> None:
         self._directory = self.playlist.rsplit("/", 1)[0] + "/"
-        self._a = RawHttpClient(self.base_url)
-        self._b = RawHttpClient(self.base_url)
+        self._a = self.client(self.base_url)
+        self._b = self.client(self.base_url)
 
-    async def _get(self, client: RawHttpClient, target: str) -> RawResponse:
+    async def _get(self, client: HttpClient, target: str) -> RawResponse:
         self.requests += 1
         self.keys.add(cache_key(target))
         response = await client.get(target)
@@ -195,6 +212,12 @@ class Player:
                 raise ValueError("a playlist without EXT-X-MAP")
             self.init = (await self._get(self._a, self._directory + found[1])).body
         while time.monotonic() < until and not self.stop.is_set():
+            if not self.preload_hint:
+                following = await self._listed_parts_and_reload(text)
+                if following is None:
+                    return
+                text = following
+                continue
             # Any listed part not yet received (after an error, or a reload that came late).
             if self.order:
                 for uri in _PART_URI.findall(text):
@@ -211,6 +234,30 @@ class Player:
                 self._get(self._b, self._directory + name), self._playlist(reload)
             )
             self._received(name, part.body)
+
+    async def _listed_parts_and_reload(self, text: str) -> str | None:
+        """hls.js's step: the parts ``text`` lists and this player lacks (at the start, the
+        newest one only), one after another, beside the blocking reload for the next part;
+        the reload's playlist, or None once the stream has ended."""
+        listed = _PART_URI.findall(text)
+        if self.order:
+            missing = [u for u in listed if u not in self.parts and _after(u, self.order[-1])]
+        else:
+            missing = listed[-1:]
+
+        async def parts() -> None:
+            for uri in missing:
+                self._received(uri, (await self._get(self._b, self._directory + uri)).body)
+
+        hint = _HINT.search(text)
+        if hint is None:
+            if "#EXT-X-ENDLIST" in text:
+                await parts()
+                return None
+            raise ValueError("a live playlist without a preload hint")
+        reload = f"{self.playlist}?_HLS_msn={hint[2]}&_HLS_part={hint[3]}"
+        _, text = await _both(parts(), self._playlist(reload))
+        return text
 
     async def aclose(self) -> None:
         await self._a.aclose()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import m3u8
 import pytest
 from tests.edge.players import Player, part_number
-from tests.edge.stack import Stack
+from tests.edge.stack import Stack, register
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -30,19 +30,22 @@ class Run:
     keys: set[str]
 
 
-async def audience(stack: Stack, playlist: str, count: int) -> Run:
+async def audience(
+    stack: Stack, playlist: str, count: int, seconds: float = SECONDS, preload_hint: bool = True
+) -> Run:
     before = await stack.origin.hls_requests()
     players = [
-        Player(stack.edge.http_url, playlist, keep_playlists=index == 0) for index in range(count)
+        Player(stack.edge.http_url, playlist, keep_playlists=index == 0, preload_hint=preload_hint)
+        for index in range(count)
     ]
-    until = time.monotonic() + SECONDS
+    until = time.monotonic() + seconds
     await asyncio.gather(*(player.run(until) for player in players))
     after = await stack.origin.hls_requests()
     keys = set().union(*(player.keys for player in players))
     return Run(players, after - before, keys)
 
 
-def check_players(run: Run) -> None:
+def check_players(run: Run, seconds: float = SECONDS) -> None:
     players = run.players
     errors = sum(sum(p.errors.values()) for p in players)
     assert errors == 0, [dict(p.errors) for p in players if p.errors][:5]
@@ -54,7 +57,7 @@ def check_players(run: Run) -> None:
     assert all(len(found) == 1 for found in crcs.values())
     published = sorted(crcs, key=part_number)
     first, last = part_number(published[0]), part_number(published[-1])
-    assert last[0] - first[0] >= SECONDS / 0.96 - 3, (first, last)  # the stream went on
+    assert last[0] - first[0] >= seconds / 0.96 - 3, (first, last)  # the stream went on
     for player in players:
         got = len(player.parts)
         assert got >= 0.95 * len(published), (got, len(published), dict(player.errors))
@@ -94,4 +97,26 @@ async def test_hundreds_of_players_cost_the_origin_one_request_per_object(stack:
     print(
         f"\norigin HLS requests: {small.origin_requests} for 20 players "
         f"({len(small.keys)} objects), {large.origin_requests} for 200 ({len(large.keys)})"
+    )
+
+
+async def test_players_asking_only_for_listed_parts_get_every_part(stack: Stack) -> None:
+    """hls.js's way (the web app's player): no preload-hinted part asked for before it
+    exists; each part the blocking reload lists, asked for beside the next reload."""
+    host = await register(stack.edge.http_url)
+    space = await host.ok("POST", "/api/spaces", json={"title": "hls.js"})
+    playlist = (await host.ok("GET", f"/api/spaces/{space['id']}/listen"))["playlist_url"]
+    try:
+        run = await audience(stack, playlist, 20, seconds=5.0, preload_hint=False)
+    finally:
+        await host.ok("POST", f"/api/spaces/{space['id']}/end")
+        await host.aclose()
+    check_players(run, seconds=5.0)
+    for player in run.players:  # each part once, in order
+        numbers = [part_number(name) for name in player.order]
+        assert numbers == sorted(numbers)
+        assert len(numbers) == len(set(numbers))
+    assert len(run.keys) <= run.origin_requests <= 3 * len(run.keys) + 20, (
+        run.origin_requests,
+        len(run.keys),
     )
