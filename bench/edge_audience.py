@@ -57,7 +57,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.edge.players import HttpClient, HttpStatus, Player, RawResponse
+from tests.edge.players import HttpClient, HttpStatus, Player, RawHttpClient, RawResponse
 
 from bench.lean_http import LeanHttpClient
 
@@ -173,7 +173,7 @@ async def worker_phase(spec: dict[str, Any]) -> dict[str, Any]:
             spec["base_url"],
             spec["playlist"],
             preload_hint=spec["preload_hint"],
-            client=LeanHttpClient,
+            client=LeanHttpClient if spec["client"] == "lean" else RawHttpClient,
             meter=meter,
         )
         for _ in range(spec["players"])
@@ -356,7 +356,12 @@ async def idle_cpu_pct(pid: int, seconds: float = IDLE_SECONDS) -> float:
 
 
 async def phase(
-    workers: Workers, target: Target, players: int, seconds: float, preload_hint: bool = True
+    workers: Workers,
+    target: Target,
+    players: int,
+    seconds: float,
+    preload_hint: bool = True,
+    client: str = "lean",
 ) -> dict[str, Any]:
     idle_pct = None if target.edge_pids else await idle_cpu_pct(target.origin_pid)
     ramp = min(6.0, max(1.0, players / 600))
@@ -373,6 +378,7 @@ async def phase(
         "window_end": window_end,
         "stop": window_end + 0.5,
         "preload_hint": preload_hint,
+        "client": client,
     }
     # One more player, in this process, straight to the origin: the reference each part's
     # delay is also taken from (robust to the stream's clock lagging the wall clock).
@@ -557,6 +563,7 @@ async def one_run(
     label: str,
     edge_workers: int | None = None,
     preload_hint: bool = True,
+    client: str = "lean",
 ) -> dict[str, list[dict[str, Any]]]:
     """Each phase on a fresh origin (and edge): an origin that once fell behind lags its own
     stream's clock from then on (its mixer skips ahead), which would spoil later phases."""
@@ -564,7 +571,9 @@ async def one_run(
     for path, sizes in (("edge", edge_sizes), ("direct", direct_sizes)):
         for size in sizes:
             async with live_space(path == "edge", edge_workers) as (target, _):
-                found[path].append(await phase(workers, target, size, seconds, preload_hint))
+                found[path].append(
+                    await phase(workers, target, size, seconds, preload_hint, client)
+                )
                 progress(label, path, found[path][-1])
     return found
 
@@ -791,7 +800,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                     await one_run(
                         workers, args.players, args.direct_players, args.seconds,
                         f"run {index + 1}/{args.runs}", args.edge_workers or None,
-                        args.player == "preload-hint",
+                        args.player == "preload-hint", args.client,
                     )
                 )  # fmt: skip
         browser = await browser_latency(args.page_loads, args.listen) if args.page_loads else None
@@ -805,6 +814,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "workers": args.workers,
             "edge_workers": args.edge_workers or "auto (one per core)",
             "player": args.player,
+            "client": args.client,
             "page_loads": args.page_loads,
             "listen_s": args.listen,
         },
@@ -850,6 +860,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "hls.js saves as edge_audience_hlsjs.json",
     )
     parser.add_argument(
+        "--client",
+        choices=("lean", "raw"),
+        default="lean",
+        help="(audience) the players' HTTP client: bench/lean_http.py, or the tests' "
+        "stream-based RawHttpClient (twice the players' CPU; saves with _raw_client)",
+    )
+    parser.add_argument(
         "--page-loads", type=int, default=3, help="(audience) Chromium pages per path (0: none)"
     )
     parser.add_argument("--listen", type=float, default=8.0, help="(audience) s per page")
@@ -877,6 +894,7 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     name = "edge_audience"
     name += f"_workers{args.edge_workers}" if args.edge_workers else ""
     name += "_hlsjs" if args.player == "hls.js" else ""
+    name += "_raw_client" if args.client == "raw" else ""
     path = save(name, result, host=host)
     print(f"saved {path.relative_to(path.parent.parent.parent)}")
 
