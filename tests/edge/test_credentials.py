@@ -87,12 +87,17 @@ async def test_a_credential_opens_the_audio_and_everyone_shares_the_objects(
     directory_1, directory_2 = playlist_1.rsplit("/", 1)[0], playlist_2.rsplit("/", 1)[0]
     for path in (f"{directory_1}/{name}", f"{directory_1}/init.mp4"):
         assert (await first.http.get(path)).status_code == 200
-    # Another listener's credential: the same objects, from the cache.
+    # Another listener's credential: the same objects, from the cache. Asked on the kept-alive
+    # connection the first listener used, so the same nginx worker answers (each worker holds
+    # its own objects: on another connection the other worker may fetch its own copy).
     for other in (f"{directory_2}/{name}", f"{directory_2}/init.mp4"):
-        again = await second.http.get(other)
+        again = await first.http.get(other)
         assert again.status_code == 200
         assert again.headers["x-cache"] == "hit", other
         assert again.headers["access-control-allow-origin"] == "*"
+    # And to the other listener, on its own connection, whichever worker that lands on.
+    for other in (f"{directory_2}/{name}", f"{directory_2}/init.mp4"):
+        assert (await second.http.get(other)).status_code == 200
 
 
 @pytest.mark.parametrize("scheme", ["http", "https"])
