@@ -10,11 +10,13 @@
   ``--direct-players`` (100, 300, 1,000): an origin pushed past what it serves lags its own
   stream's clock (its mixer skips ahead), which would spoil the next phase's delays.
 
-Players are ``tests.edge.players.Player`` (raw keep-alive HTTP/1.1, two connections each,
-the blocking reload and the preload-hinted part asked for at once, as hls.js does), run by
-``--workers`` child processes of this module (``--worker``, on uvloop), so the players are
-not held to one core. Each phase ramps the players in (1 s per 600, 1–6 s), lets them
-settle (2 s + 1 s per 500 players, at most 6 s), then measures ``--seconds``:
+Players are ``tests.edge.players.Player`` (keep-alive HTTP/1.1, two connections each, the
+blocking reload and the preload-hinted part asked for at once, as Apple's players do; see
+``--player`` below) on ``bench/lean_http.py``'s client (``--client raw``: the tests'
+stream-based one, twice the CPU), run by ``--workers`` child processes of this module
+(``--worker``, on uvloop), so the players are not held to one core. Each phase ramps the
+players in (1 s per 600, 1–6 s), lets them settle (2 s + 1 s per 500 players, at most 6 s),
+then measures ``--seconds``:
 
 - players: requests/s, parts got/due, errors, the delay from a part's completion
   (EXT-X-PROGRAM-DATE-TIME + earlier parts + its duration: the moment the origin could
