@@ -516,7 +516,7 @@ async def live_space(edge: bool, edge_workers: int | None = None) -> Any:
 
     from bench.common import ServerProcess, build_stage
     from salon.config import Settings
-    from salon.edge import Edge, free_port
+    from salon.edge import Edge, free_ports
 
     with tempfile.TemporaryDirectory(prefix="salon-bench-edge-") as tmp:
         server = ServerProcess(Path(tmp))
@@ -525,10 +525,11 @@ async def live_space(edge: bool, edge_workers: int | None = None) -> Any:
         try:
             target = Target(server.url, "", server.url, server.pid)
             if edge:
+                http_port, https_port = free_ports(2)
                 front = Edge(
                     origin_port=server.port,
-                    http_port=free_port(),
-                    https_port=free_port(),
+                    http_port=http_port,
+                    https_port=https_port,
                     directory=Path(tmp) / "edge",
                     edge_secret=Settings(secret_key=server.secret_key).edge_secret(),
                     workers=edge_workers,

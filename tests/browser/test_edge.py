@@ -21,7 +21,7 @@ from typing import Any
 
 from playwright.async_api import Page, Playwright, Response, expect
 
-from salon.edge import Edge, free_port
+from salon.edge import Edge, free_ports
 from tests.browser.chromium import Screenshots, chromium, hear, wait_to_hear, write_tone_wav
 from tests.browser.people import IN_AN_HOUR, connection_state, sign_up
 from tests.conftest import ServerFactory
@@ -189,12 +189,13 @@ async def test_listen_through_the_edge_across_credential_renewals(
 ) -> None:
     began = time.monotonic()
     host_mic = write_tone_wav(tmp_path / "host.wav", HOST_TONE)
+    http_port, https_port = free_ports(2)
     async with (
         make_server(audio_credential_seconds=CREDENTIAL_SECONDS) as server,
         Edge(
             origin_port=server.port,
-            http_port=free_port(),
-            https_port=free_port(),
+            http_port=http_port,
+            https_port=https_port,
             directory=tmp_path / "edge",
             edge_secret=server.settings.edge_secret(),
         ) as edge,

@@ -25,7 +25,7 @@ import pytest
 import websockets
 from redis.asyncio import Redis
 
-from salon.edge import free_port
+from salon.edge import free_ports
 from tests.harness import FAST_HASHING, PASSWORD, POSTGRES_ADMIN_DSN
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -140,8 +140,7 @@ async def test_make_cluster_runs_three_nodes_behind_the_edge_and_stops_cleanly(
     prefix = f"salon-test-cluster-{token}:"
     neighbour = f"salon-test-cluster-{token}-other:"  # shares the start, not the prefix
     directory = tmp_path / "cluster"
-    node_ports = [free_port() for _ in range(3)]
-    http_port, https_port = free_port(), free_port()
+    *node_ports, http_port, https_port = free_ports(5)
     where = [
         *("--directory", str(directory)),
         *("--database", database),

@@ -10,7 +10,7 @@ import pytest_asyncio
 from tests.edge.stack import SECRET_KEY, Origin, Stack, register
 
 from salon.config import Settings
-from salon.edge import Edge, free_port
+from salon.edge import Edge, free_ports
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -19,10 +19,11 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     origin = Origin(directory)
     await origin.start()
     try:
+        http_port, https_port = free_ports(2)
         edge = Edge(
             origin_port=origin.port,
-            http_port=free_port(),
-            https_port=free_port(),
+            http_port=http_port,
+            https_port=https_port,
             directory=directory / "edge",
             edge_secret=Settings(secret_key=SECRET_KEY).edge_secret(),
             report_every=1.0,

@@ -30,7 +30,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from salon.config import Settings
-from salon.edge import Edge, free_port
+from salon.edge import Edge, free_port, free_ports
 
 SECRET_KEY = "edge-origins-secret-key-" + "z" * 24
 EDGE_SECRET = Settings(secret_key=SECRET_KEY).edge_secret()
@@ -146,10 +146,11 @@ async def nodes(*names: str) -> AsyncIterator[list[Node]]:
 
 def front(tmp_path: Path, *origins: str, **options: Any) -> Edge:
     """The edge in front of ``origins``, on free ports, its files under ``tmp_path``."""
+    http_port, https_port = free_ports(2)
     return Edge(
         origins=list(origins),
-        http_port=free_port(),
-        https_port=free_port(),
+        http_port=http_port,
+        https_port=https_port,
         directory=tmp_path / "edge",
         edge_secret=EDGE_SECRET,
         **options,
@@ -432,13 +433,13 @@ async def test_salon_edge_command_fronts_several_nodes(tmp_path: Path) -> None:
     assert b"SALON_SECRET_KEY" in output
 
     async with nodes("a", "b") as (a, b):
-        http_port = free_port()
+        http_port, https_port = free_ports(2)
         log = tmp_path / "edge.log"
         with log.open("wb") as out:
             edge = await asyncio.create_subprocess_exec(
                 *command,
                 *("--origin", a.address, "--origin", b.address),
-                *("--http-port", str(http_port), "--https-port", str(free_port())),
+                *("--http-port", str(http_port), "--https-port", str(https_port)),
                 *("--directory", str(tmp_path / "edge")),
                 env=env,
                 cwd=tmp_path,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from salon.edge import Edge, EdgeError, parse_origins
+from salon.edge import Edge, EdgeError, free_ports, parse_origins
 from salon.edge.certificate import ensure_certificate
 from salon.edge.render import (
     EdgeLayout,
@@ -199,3 +199,8 @@ def test_nginx_runs_one_worker_a_core_unless_told(tmp_path: Path) -> None:
     assert "worker_processes 1;" in rendered(workers=1)
     with pytest.raises(EdgeError, match="at least one nginx worker"):
         Edge(origin_port=8000, directory=tmp_path, edge_secret=SECRET, workers=0)
+
+
+def test_free_ports_are_different() -> None:
+    ports = free_ports(20)
+    assert len(set(ports)) == 20

@@ -34,15 +34,33 @@ from salon.edge.render import (
     render_nginx,
 )
 
-__all__ = ["Edge", "EdgeError", "EdgeLayout", "OriginNode", "free_port", "parse_origins"]
+__all__ = [
+    "Edge",
+    "EdgeError",
+    "EdgeLayout",
+    "OriginNode",
+    "free_port",
+    "free_ports",
+    "parse_origins",
+]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nothing listens on right now (the kernel's pick)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_ports(1, host)[0]
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """``count`` different TCP ports nothing listens on right now: each socket is held until
+    all are picked (one at a time, the kernel may hand the same port out twice)."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind((host, 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def check_free(host: str, port: int) -> None:
