@@ -4,7 +4,7 @@ published object: blocking playlist reloads and preload-hinted parts are collaps
 Asserts counts and content, never times: every player gets ≥ 95 % of the parts, every part
 has the same bytes for everyone, the origin's HLS requests over a run are at least the
 distinct objects the players fetched and at most three times that plus 20, and ten times the
-players do not cost the origin more than 10 % more requests.
+players do not cost the origin more than 10 % more requests per object they asked for.
 """
 
 from __future__ import annotations
@@ -90,9 +90,13 @@ async def test_hundreds_of_players_cost_the_origin_one_request_per_object(stack:
         large.origin_requests,
         len(large.keys),
     )
-    assert large.origin_requests <= 1.1 * small.origin_requests, (
-        large.origin_requests,
-        small.origin_requests,
+    # Per object asked for: players that fall behind while joining also ask for older
+    # objects, and each object costs the origin once per nginx worker whatever the audience.
+    small_per_object = small.origin_requests / len(small.keys)
+    large_per_object = large.origin_requests / len(large.keys)
+    assert large_per_object <= 1.1 * small_per_object, (
+        (large.origin_requests, len(large.keys)),
+        (small.origin_requests, len(small.keys)),
     )
     print(
         f"\norigin HLS requests: {small.origin_requests} for 20 players "
